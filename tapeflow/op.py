@@ -1,0 +1,301 @@
+"""The Op record, the @op decorator, the registry and bind(): how every op runs.
+
+An op's forward takes NumPy values (positional: the tensor inputs) and keyword-only, hashable
+attributes. `bind` converts the inputs, runs the forward, wraps the result, and, only if some
+tape or accumulator is recording, offers one entry `(op, inputs, outputs, attrs, multi)` to each.
+Recording is the only thing that costs more than the NumPy call itself.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tapeflow import dtypes
+from tapeflow.errors import InvalidArgumentError
+from tapeflow.tensor import Tensor, _wrap, convert_to_tensor, to_array
+
+__all__ = ["Op", "op", "bind", "REGISTRY", "state", "read_variable", "variable_types"]
+
+# Forward code divides by zero and overflows exactly as TF kernels do (inf, nan); NumPy's
+# warnings about it would be noise. This is process-wide, as TF's own behaviour is.
+np.seterr(all="ignore")
+
+
+class _RecorderState(threading.local):
+    """Per thread: the tapes and forward accumulators that are recording, innermost last."""
+
+    def __init__(self) -> None:
+        self.recorders: list[Any] = []
+
+
+state = _RecorderState()
+
+# Variable classes register here, so bind() can read them without this module importing them.
+variable_types: set[type] = set()
+
+REGISTRY: dict[str, Op] = {}
+
+
+class Op:
+    """One registered op: its forward, its gradient rule and how its inputs are converted.
+
+    Attributes:
+      type: TF's op-type name ("Mul", "MatMul"), the registry key.
+      forward: NumPy implementation; positional tensor inputs, keyword-only attributes.
+      vjp: `vjp(grad, out, *inputs, **attrs) -> tuple of input gradients (or None)`, written in
+        tapeflow ops so that it is itself differentiable. For multi-output ops grad and out are
+        tuples.
+      differentiable: False for ops TF declares non-differentiable (their results are never
+        recorded, so gradients through them are None).
+      same_dtype: which positional inputs must share one dtype: True (all), a tuple of
+        indices, or () for none. Python scalars in the group take the group's dtype.
+    """
+
+    __slots__ = (
+        "type",
+        "forward",
+        "vjp",
+        "differentiable",
+        "same_dtype",
+        "attr_defaults",
+        "vjp_wants_needs",
+        "__name__",
+        "__qualname__",
+        "__wrapped__",
+        "__dict__",  # functools-style metadata (__doc__, __module__) for help() and docs
+    )
+
+    def __init__(
+        self,
+        type_name: str,
+        forward: Callable[..., Any],
+        differentiable: bool = True,
+        same_dtype: bool | tuple[int, ...] = True,
+    ) -> None:
+        self.type = type_name
+        self.forward = forward
+        self.vjp: Callable[..., Any] | None = None
+        self.vjp_wants_needs = False
+        self.differentiable = differentiable
+        self.same_dtype = same_dtype
+        params = inspect.signature(forward).parameters.values()
+        self.attr_defaults = {
+            p.name: p.default
+            for p in params
+            if p.kind is p.KEYWORD_ONLY and p.default is not inspect.Parameter.empty
+        }
+        self.__name__ = forward.__name__
+        self.__qualname__ = forward.__qualname__
+        self.__doc__ = forward.__doc__
+        self.__wrapped__ = forward
+        self.__module__ = forward.__module__
+
+    def __call__(self, *args: Any, name: str | None = None, **attrs: Any) -> Any:
+        return bind(self, args, attrs)
+
+    def defvjp(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Registers the gradient rule. A rule with a `needs` parameter is told which inputs
+        need a gradient, so it can skip the work for the others (matmul, conv)."""
+        self.vjp = fn
+        self.vjp_wants_needs = "needs" in inspect.signature(fn).parameters
+        return fn
+
+    def __repr__(self) -> str:
+        return f"<tapeflow op {self.type}>"
+
+
+def op(
+    type_name: str, *, differentiable: bool = True, same_dtype: bool | tuple[int, ...] = True
+) -> Callable[[Callable[..., Any]], Op]:
+    """Registers `forward` as the op `type_name` and returns the callable Op."""
+
+    def register(forward: Callable[..., Any]) -> Op:
+        if type_name in REGISTRY:
+            raise ValueError(f"Op {type_name!r} is registered twice.")
+        new = Op(type_name, forward, differentiable, same_dtype)
+        REGISTRY[type_name] = new
+        return new
+
+    return register
+
+
+# ---------------------------------------------------------------------------------------------
+# Input conversion
+
+_TF_NAMES = {"float32": "float", "float64": "double", "float16": "half", "object": "string"}
+
+
+def _tf_type_name(np_dtype: np.dtype) -> str:
+    return _TF_NAMES.get(np_dtype.name, np_dtype.name)
+
+
+def dtype_mismatch(op_type: str, index: int, expected: np.dtype, got: np.dtype) -> Exception:
+    return InvalidArgumentError(
+        f"cannot compute {op_type} as input #{index}(zero-based) was expected to be a "
+        f"{_tf_type_name(expected)} tensor but is a {_tf_type_name(got)} tensor "
+        f"[Op:{op_type}] name: "
+    )
+
+
+def _is_tensor_like(a: Any) -> bool:
+    t = type(a)
+    return t is Tensor or t in variable_types or isinstance(a, Tensor)
+
+
+def _value_of(a: Any) -> Any:
+    """The NumPy value of one input that is not in a same-dtype group."""
+    t = type(a)
+    if t is Tensor or t in variable_types or isinstance(a, Tensor):
+        return a._value
+    if a is None:
+        raise ValueError(
+            "Attempt to convert a value (None) with an unsupported type (<class 'NoneType'>) "
+            "to a Tensor."
+        )
+    return convert_to_tensor(a)._value
+
+
+def _coerce(op: Op, index: int, a: Any, ref: np.dtype) -> Any:
+    """A non-tensor input of a same-dtype group, converted to the group's dtype."""
+    t = type(a)
+    if t is float:
+        if ref.kind in "fc":
+            return a  # NumPy's NEP 50 keeps the tensor's dtype for a Python float
+        if ref.kind in "iu" and a.is_integer():
+            return int(a)
+        raise dtype_mismatch(op.type, index, ref, np.dtype(np.float32))
+    if t is int:
+        if ref.kind == "b":
+            raise dtype_mismatch(op.type, index, ref, np.dtype(np.int32))
+        return a
+    if t is bool:
+        return a
+    if isinstance(a, (np.ndarray, np.generic)):
+        if a.dtype == ref:
+            return a
+        if a.dtype.kind == "c" and ref.kind != "c":
+            raise dtype_mismatch(op.type, index, ref, a.dtype)
+        return a.astype(ref)  # TF casts NumPy operands silently, even lossily
+    if a is None:
+        raise ValueError(
+            "Attempt to convert a value (None) with an unsupported type (<class 'NoneType'>) "
+            "to a Tensor."
+        )
+    if t is complex:
+        if ref.kind == "c":
+            return a
+        raise dtype_mismatch(op.type, index, ref, np.dtype(np.complex128))
+    if isinstance(a, (list, tuple)):
+        return to_array(a, dtypes.from_numpy(ref))
+    converted = convert_to_tensor(a)._value  # IndexedSlices and other registered types
+    if converted.dtype != ref:
+        raise dtype_mismatch(op.type, index, ref, converted.dtype)
+    return converted
+
+
+def _convert(op: Op, args: tuple[Any, ...]) -> list[Any]:
+    group = op.same_dtype
+    if group is True:
+        group = range(len(args))  # type: ignore[assignment]
+    elif not group:
+        return [_value_of(a) for a in args]
+    ref = None
+    for i in group:  # type: ignore[union-attr]
+        a = args[i]
+        if _is_tensor_like(a):
+            d = a._value.dtype
+            if ref is None:
+                ref = d
+            elif d is not ref and d != ref:
+                raise dtype_mismatch(op.type, i, ref, d)
+    values = list(args)
+    for i, a in enumerate(args):
+        if _is_tensor_like(a):
+            values[i] = a._value
+        elif ref is not None and i in group:  # type: ignore[operator]
+            values[i] = _coerce(op, i, a, ref)
+        else:
+            values[i] = _value_of(a)
+    return values
+
+
+# ---------------------------------------------------------------------------------------------
+# Running an op
+
+
+def bind(op: Op, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
+    """Runs `op` on `args` and, if anything is recording, records it."""
+    values = _convert(op, args)
+    try:
+        out = op.forward(*values, **attrs)
+    except (ValueError, IndexError) as e:  # NumPy's shape and axis complaints, in TF's words
+        if "broadcast" in str(e):
+            shapes = " vs. ".join(str(list(np.shape(v))) for v in values)
+            raise InvalidArgumentError(f"Incompatible shapes: {shapes} [Op:{op.type}] name: ") from e
+        raise InvalidArgumentError(f"{e} [Op:{op.type}]") from e
+    if type(out) is tuple:
+        outputs = tuple(_wrap(o) for o in out)
+        result: Any = outputs
+        multi = True
+    else:
+        result = _wrap(out)
+        outputs = (result,)
+        multi = False
+    recorders = state.recorders
+    if recorders and op.differentiable:
+        _record(op, args, values, outputs, attrs, multi, recorders)
+    return result
+
+
+def _record(
+    op: Op,
+    args: tuple[Any, ...],
+    values: list[Any],
+    outputs: tuple[Tensor, ...],
+    attrs: dict[str, Any],
+    multi: bool,
+    recorders: list[Any],
+) -> None:
+    inputs: list[Any] = []
+    for a, v in zip(args, values):
+        t = type(a)
+        if t is Tensor:
+            inputs.append(a)
+        elif t in variable_types:
+            inputs.append(read_variable(a))  # snapshot: the VJP sees the value this op saw
+        elif isinstance(a, Tensor):
+            inputs.append(a)
+        elif isinstance(v, (np.ndarray, np.generic)):
+            inputs.append(_wrap(v))
+        else:  # a Python scalar that took its tensor partner's dtype
+            inputs.append(_wrap(np.asarray(v, dtype=outputs[0]._value.dtype)[()]))
+    if op.attr_defaults:
+        attrs = {**op.attr_defaults, **attrs}
+    entry = (op, tuple(inputs), outputs, attrs, multi)
+    for r in recorders:
+        r.record(entry)
+
+
+def _read_forward(value: Any) -> Any:
+    return value
+
+
+READ = Op("ReadVariableOp", _read_forward)
+REGISTRY[READ.type] = READ
+READ.defvjp(lambda grad, out, variable: (grad,))  # a read is the identity
+
+
+def read_variable(v: Any) -> Tensor:
+    """A Tensor with the variable's current value; recorded, so gradients reach the variable."""
+    t = _wrap(v._value)
+    recorders = state.recorders
+    if recorders:
+        entry = (READ, (v,), (t,), {}, False)
+        for r in recorders:
+            r.record_read(v, entry)
+    return t

@@ -1,0 +1,564 @@
+"""Elementwise math: arithmetic, transcendental functions, comparisons and logic.
+
+Each op's forward is NumPy; its VJP sits right under it and is written in tapeflow ops, so a
+tape recording during a backward pass records the gradient computation too (higher order).
+The engine sums every input gradient back to the input's shape, so rules ignore broadcasting.
+Where TF fuses a gradient into one kernel (TanhGrad, SqrtGrad, ...) so do we: one op instead of
+three in the backward pass, and the kernel's special cases (a zero upstream gives zero) hold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tapeflow import dtypes
+from tapeflow.op import op
+from tapeflow.tape import add
+from tapeflow.tensor import Tensor, convert_to_tensor
+
+__all__ = [
+    "add", "subtract", "multiply", "divide", "truediv", "realdiv", "floordiv", "floormod",
+    "pow", "negative", "square", "sqrt", "rsqrt", "reciprocal", "exp", "log", "sin", "cos",
+    "tan", "tanh", "sigmoid", "abs", "sign", "maximum", "minimum", "where", "clip_by_value",
+    "cast", "conj", "real", "imag", "identity", "stop_gradient", "equal", "not_equal", "less",
+    "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_not",
+    "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
+]
+
+
+def _is_complex(t: Any) -> bool:
+    return t._value.dtype.kind == "c"
+
+
+def conj_if_complex(t: Tensor) -> Tensor:
+    """conj(t) for complex tensors, t itself otherwise (TF's VJPs use conjugates)."""
+    return _conj(t) if _is_complex(t) else t
+
+
+# ---------------------------------------------------------------------------------------------
+# Arithmetic
+
+
+@op("Sub")
+def subtract(x: Any, y: Any) -> Any:
+    return x - y
+
+
+@subtract.defvjp
+def _subtract_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+    return grad, negative(grad)
+
+
+@op("Mul")
+def multiply(x: Any, y: Any) -> Any:
+    return x * y
+
+
+@multiply.defvjp
+def _multiply_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+    # d(xy)/dx = y, d(xy)/dy = x
+    return multiply(grad, conj_if_complex(y)), multiply(grad, conj_if_complex(x))
+
+
+@op("RealDiv")
+def realdiv(x: Any, y: Any) -> Any:
+    return x / y
+
+
+@realdiv.defvjp
+def _realdiv_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+    # d(x/y)/dx = 1/y, d(x/y)/dy = -x/y^2 (TF computes it as -x/y/y: 0/0 at 0 gives nan, kept)
+    y = conj_if_complex(y)
+    return realdiv(grad, y), multiply(grad, realdiv(realdiv(negative(conj_if_complex(x)), y), y))
+
+
+def truediv(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x / y; integers are divided as floats (int8/int16 -> float32, int32/int64 -> float64).
+
+    >>> import tapeflow as tf
+    >>> tf.truediv(tf.constant([3, 4]), tf.constant(2)).numpy().tolist()
+    [1.5, 2.0]
+    """
+    x = convert_to_tensor(x) if not _has_value(x) else x
+    kind = x._value.dtype
+    if kind.kind in "iu":
+        target = dtypes.float32 if kind.itemsize <= 2 else dtypes.float64
+        y = convert_to_tensor(y, dtype=x.dtype) if not _has_value(y) else y
+        if y._value.dtype != kind:
+            from tapeflow.op import dtype_mismatch
+
+            raise dtype_mismatch("RealDiv", 1, kind, y._value.dtype)
+        return realdiv(cast(x, target), cast(y, target))
+    return realdiv(x, y)
+
+
+def _has_value(x: Any) -> bool:
+    return hasattr(x, "_value")
+
+
+divide = truediv
+
+
+@op("FloorDiv", differentiable=False)
+def floordiv(x: Any, y: Any) -> Any:
+    if x.dtype.kind in "iu" and np.any(np.asarray(y) == 0):
+        from tapeflow.errors import InvalidArgumentError
+
+        raise InvalidArgumentError("Integer division by zero [Op:FloorDiv]")
+    return np.floor_divide(x, y)
+
+
+@op("FloorMod")
+def floormod(x: Any, y: Any) -> Any:
+    if x.dtype.kind in "iu" and np.any(np.asarray(y) == 0):
+        from tapeflow.errors import InvalidArgumentError
+
+        raise InvalidArgumentError("Integer division by zero [Op:FloorMod]")
+    return np.mod(x, y)
+
+
+@floormod.defvjp
+def _floormod_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+    # x mod y = x - floor(x/y) * y
+    return grad, multiply(grad, negative(_floor(realdiv(x, y))))
+
+
+@op("Floor", differentiable=False)
+def _floor(x: Any) -> Any:
+    return np.floor(x)
+
+
+@op("Pow")
+def pow(x: Any, y: Any) -> Any:  # noqa: A001 - TF's name
+    if x.dtype.kind in "iu" and np.any(np.asarray(y) < 0):
+        from tapeflow.errors import InvalidArgumentError
+
+        raise InvalidArgumentError("Integers to negative integer powers are not allowed [Op:Pow]")
+    return x**y
+
+
+@pow.defvjp
+def _pow_vjp(
+    grad: Tensor, out: Tensor, x: Tensor, y: Tensor, needs: tuple[bool, bool]
+) -> tuple[Any, Any]:
+    # d(x^y)/dx = y x^(y-1); d(x^y)/dy = x^y log x, taken as 0 where x <= 0 (TF's choice)
+    gx = multiply(grad, multiply(y, pow(x, subtract(y, 1)))) if needs[0] else None
+    gy = None
+    if needs[1]:
+        safe_log = where(greater(x, 0), log(where(greater(x, 0), x, 1)), 0)
+        gy = multiply(grad, multiply(out, safe_log))
+    return gx, gy
+
+
+@op("Neg")
+def negative(x: Any) -> Any:
+    return -x
+
+
+@negative.defvjp
+def _negative_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    return (negative(grad),)
+
+
+@op("Square")
+def square(x: Any) -> Any:
+    return x * x
+
+
+@square.defvjp
+def _square_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d(x^2) = 2x
+    return (multiply(grad, multiply(conj_if_complex(x), 2)),)
+
+
+@op("Exp")
+def exp(x: Any) -> Any:
+    return np.exp(x)
+
+
+@exp.defvjp
+def _exp_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    return (multiply(grad, conj_if_complex(out)),)
+
+
+@op("Log")
+def log(x: Any) -> Any:
+    return np.log(x)
+
+
+@log.defvjp
+def _log_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d(log x) = 1/x (so a zero upstream at x=0 gives nan, as in TF)
+    return (realdiv(grad, conj_if_complex(x)),)
+
+
+@op("Sin")
+def sin(x: Any) -> Any:
+    return np.sin(x)
+
+
+@sin.defvjp
+def _sin_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    return (multiply(grad, conj_if_complex(cos(x))),)
+
+
+@op("Cos")
+def cos(x: Any) -> Any:
+    return np.cos(x)
+
+
+@cos.defvjp
+def _cos_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    return (multiply(grad, negative(conj_if_complex(sin(x)))),)
+
+
+@op("Tan")
+def tan(x: Any) -> Any:
+    return np.tan(x)
+
+
+@tan.defvjp
+def _tan_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d(tan x) = sec^2 x
+    return (multiply(grad, conj_if_complex(square(reciprocal(cos(x))))),)
+
+
+def _fused_grad(name: str, kernel: Any) -> Any:
+    """A TF-style fused gradient kernel `Name(y, dy)` that is 0 wherever dy is 0."""
+
+    def forward(y: Any, dy: Any) -> Any:
+        out = kernel(y, dy)
+        return np.where(dy == 0, np.zeros((), out.dtype), out)[()]
+
+    forward.__name__ = name
+    return op(name)(forward)
+
+
+@op("Tanh")
+def tanh(x: Any) -> Any:
+    return np.tanh(x)
+
+
+@op("TanhGrad")
+def tanh_grad(y: Any, dy: Any) -> Any:
+    return dy * (1 - y * y)
+
+
+@tanh.defvjp
+def _tanh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d(tanh x) = 1 - tanh(x)^2, fused into one kernel
+    return (tanh_grad(conj_if_complex(out), grad),)
+
+
+@tanh_grad.defvjp
+def _tanh_grad_vjp(grad: Tensor, out: Tensor, y: Tensor, dy: Tensor) -> tuple[Any, Any]:
+    # TanhGrad = dy (1 - y^2): d/dy = -2 y dy, d/d(dy) = 1 - y^2
+    return multiply(grad, multiply(dy, multiply(y, -2))), tanh_grad(y, grad)
+
+
+@op("Sigmoid")
+def sigmoid(x: Any) -> Any:
+    # 1 / (1 + e^-x): e^-x overflows to inf for very negative x, giving the right 0
+    e = np.exp(-x)
+    e += 1
+    return np.reciprocal(e, out=e) if isinstance(e, np.ndarray) else 1 / e
+
+
+@op("SigmoidGrad")
+def sigmoid_grad(y: Any, dy: Any) -> Any:
+    return dy * (y * (1 - y))
+
+
+@sigmoid.defvjp
+def _sigmoid_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d(sigmoid x) = s (1 - s)
+    return (sigmoid_grad(conj_if_complex(out), grad),)
+
+
+@sigmoid_grad.defvjp
+def _sigmoid_grad_vjp(grad: Tensor, out: Tensor, y: Tensor, dy: Tensor) -> tuple[Any, Any]:
+    # SigmoidGrad = dy y (1 - y): d/dy = dy (1 - 2y)
+    return multiply(grad, multiply(dy, subtract(1, multiply(y, 2)))), sigmoid_grad(y, grad)
+
+
+@op("Sqrt")
+def sqrt(x: Any) -> Any:
+    return np.sqrt(x)
+
+
+sqrt_grad = _fused_grad("SqrtGrad", lambda y, dy: dy * 0.5 / y)
+
+
+@sqrt.defvjp
+def _sqrt_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d(sqrt x) = 1 / (2 sqrt x); TF's kernel gives 0 where the upstream is 0
+    return (sqrt_grad(conj_if_complex(out), grad),)
+
+
+@sqrt_grad.defvjp
+def _sqrt_grad_vjp(grad: Tensor, out: Tensor, y: Tensor, dy: Tensor) -> tuple[Any, Any]:
+    # SqrtGrad = dy / (2y): d/dy = -dy / (2 y^2) = -out / y
+    return multiply(grad, negative(realdiv(out, y))), sqrt_grad(y, grad)
+
+
+@op("Rsqrt")
+def rsqrt(x: Any) -> Any:
+    return 1 / np.sqrt(x)
+
+
+rsqrt_grad = _fused_grad("RsqrtGrad", lambda y, dy: dy * -0.5 * y * y * y)
+
+
+@rsqrt.defvjp
+def _rsqrt_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d(x^-1/2) = -1/2 x^-3/2 = -1/2 y^3
+    return (rsqrt_grad(conj_if_complex(out), grad),)
+
+
+@rsqrt_grad.defvjp
+def _rsqrt_grad_vjp(grad: Tensor, out: Tensor, y: Tensor, dy: Tensor) -> tuple[Any, Any]:
+    # RsqrtGrad = -1/2 dy y^3: d/dy = -3/2 dy y^2
+    return multiply(grad, multiply(dy, multiply(square(y), -1.5))), rsqrt_grad(y, grad)
+
+
+@op("Reciprocal")
+def reciprocal(x: Any) -> Any:
+    return 1 / x
+
+
+reciprocal_grad = _fused_grad("ReciprocalGrad", lambda y, dy: -dy * y * y)
+
+
+@reciprocal.defvjp
+def _reciprocal_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d(1/x) = -1/x^2 = -y^2
+    return (reciprocal_grad(conj_if_complex(out), grad),)
+
+
+@reciprocal_grad.defvjp
+def _reciprocal_grad_vjp(grad: Tensor, out: Tensor, y: Tensor, dy: Tensor) -> tuple[Any, Any]:
+    # ReciprocalGrad = -dy y^2: d/dy = -2 dy y
+    return multiply(grad, multiply(dy, multiply(y, -2))), reciprocal_grad(y, grad)
+
+
+@op("Abs")
+def abs(x: Any) -> Any:  # noqa: A001 - TF's name
+    return np.abs(x)
+
+
+@abs.defvjp
+def _abs_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d|x| = sign(x) (0 at 0, TF's convention); for complex, x/|x|
+    if _is_complex(x):
+        return (multiply(cast(grad, x.dtype), divide_no_nan_complex(x, cast(out, x.dtype))),)
+    return (multiply(grad, sign(x)),)
+
+
+def divide_no_nan_complex(x: Tensor, y: Tensor) -> Tensor:
+    return where(not_equal(y, 0), realdiv(x, where(not_equal(y, 0), y, 1)), 0)
+
+
+@op("Sign")
+def sign(x: Any) -> Any:
+    return np.sign(x)
+
+
+@sign.defvjp
+def _sign_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # TF registers sign's gradient as zeros (not None)
+    return (multiply(grad, 0),)
+
+
+@op("Maximum")
+def maximum(x: Any, y: Any) -> Any:
+    return np.maximum(x, y)
+
+
+@maximum.defvjp
+def _maximum_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+    # the gradient goes to x where x >= y: a tie sends it all to the first argument (TF)
+    mask = greater_equal(x, y)
+    return where(mask, grad, 0), where(mask, 0, grad)
+
+
+@op("Minimum")
+def minimum(x: Any, y: Any) -> Any:
+    return np.minimum(x, y)
+
+
+@minimum.defvjp
+def _minimum_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+    mask = less_equal(x, y)
+    return where(mask, grad, 0), where(mask, 0, grad)
+
+
+def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any, name: str | None = None) -> Any:
+    """Clamps `t` to [min, max]; at a bound the gradient is 1 (TF: min then max, ties to t).
+
+    >>> import tapeflow as tf
+    >>> tf.clip_by_value([-2.0, 0.5, 3.0], -1.0, 1.0).numpy().tolist()
+    [-1.0, 0.5, 1.0]
+    """
+    return maximum(minimum(t, clip_value_max), clip_value_min)
+
+
+@op("SelectV2", same_dtype=(1, 2))
+def _select(condition: Any, x: Any, y: Any) -> Any:
+    return np.where(condition, x, y)[()]
+
+
+@_select.defvjp
+def _select_vjp(grad: Tensor, out: Tensor, c: Tensor, x: Tensor, y: Tensor) -> tuple[Any, ...]:
+    # each branch gets the gradient where it was selected (0 * inf elsewhere still gives nan
+    # through the unselected branch's own rule: TF's "where NaN trap", kept)
+    zeros = multiply(grad, 0)
+    return None, _select(c, grad, zeros), _select(c, zeros, grad)
+
+
+@op("Where", differentiable=False, same_dtype=())
+def _where_indices(condition: Any) -> Any:
+    return np.argwhere(condition).astype(np.int64)
+
+
+def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Any:
+    """Picks from x where `condition` holds, else from y (broadcasting); with only a condition,
+    the int64 coordinates of its True elements.
+
+    >>> import tapeflow as tf
+    >>> tf.where([True, False], 1.0, 2.0).numpy().tolist()
+    [1.0, 2.0]
+    """
+    if x is None and y is None:
+        return _where_indices(condition)
+    if x is None or y is None:
+        raise ValueError("x and y must both be non-None or both be None.")
+    if not _has_value(condition):
+        condition = convert_to_tensor(condition)
+    if condition._value.dtype.kind != "b":
+        from tapeflow.errors import InvalidArgumentError
+
+        raise InvalidArgumentError(
+            f"tf.where's condition must be a bool tensor, got {condition.dtype.name} [Op:SelectV2]"
+        )
+    return _select(condition, x, y)
+
+
+# ---------------------------------------------------------------------------------------------
+# Casts, identity, complex parts
+
+
+@op("Cast", same_dtype=())
+def _cast(x: Any, *, dtype: Any) -> Any:
+    if dtype.kind in "iu" and x.dtype.kind in "fc":
+        x = np.trunc(np.real(x))  # TF truncates toward zero; NaN/inf become undefined ints
+    elif dtype.kind not in "c" and x.dtype.kind == "c":
+        x = np.real(x)
+    return np.asarray(x).astype(dtype)[()]
+
+
+@_cast.defvjp
+def _cast_vjp(grad: Tensor, out: Tensor, x: Tensor, *, dtype: Any) -> tuple[Any]:
+    # float -> float is differentiable: the gradient comes back in the source dtype
+    if x._value.dtype.kind not in "fc":
+        return (None,)
+    return (_cast(grad, dtype=x._value.dtype),)
+
+
+def cast(x: Any, dtype: Any, name: str | None = None) -> Any:
+    """Casts to `dtype`; float to int truncates toward zero, complex to real drops the imag.
+
+    >>> import tapeflow as tf
+    >>> tf.cast([1.7, -1.7], tf.int32).numpy().tolist()
+    [1, -1]
+    """
+    target = dtypes.as_dtype(dtype)._np
+    if _has_value(x) and x._value.dtype == target and type(x) is Tensor:
+        return x
+    return _cast(x, dtype=target)
+
+
+@op("Identity", same_dtype=())
+def identity(input: Any) -> Any:  # noqa: A002 - TF's argument name
+    return input
+
+
+@identity.defvjp
+def _identity_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    return (grad,)
+
+
+@op("StopGradient", differentiable=False, same_dtype=())
+def stop_gradient(input: Any) -> Any:  # noqa: A002
+    return input
+
+
+@op("Conj", same_dtype=())
+def _conj(x: Any) -> Any:
+    return np.conj(x)
+
+
+@_conj.defvjp
+def _conj_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    return (_conj(grad),)
+
+
+def conj(x: Any, name: str | None = None) -> Any:
+    return _conj(x) if _is_complex(convert_to_tensor(x)) else identity(x)
+
+
+@op("Real", same_dtype=())
+def real(input: Any) -> Any:  # noqa: A002
+    return np.real(input)[()]
+
+
+@real.defvjp
+def _real_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    return (_cast(grad, dtype=x._value.dtype) if _is_complex(x) else grad,)
+
+
+@op("Imag", same_dtype=())
+def imag(input: Any) -> Any:  # noqa: A002
+    return np.imag(input)[()]
+
+
+@imag.defvjp
+def _imag_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    return (multiply(_cast(grad, dtype=x._value.dtype), 1j),)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparisons and logic: no gradient (TF registers them as non-differentiable)
+
+
+def _comparison(name: str, fn: Any) -> Any:
+    def forward(x: Any, y: Any) -> Any:
+        return fn(x, y)
+
+    forward.__name__ = name
+    return op(name, differentiable=False)(forward)
+
+
+equal = _comparison("Equal", np.equal)
+not_equal = _comparison("NotEqual", np.not_equal)
+less = _comparison("Less", np.less)
+less_equal = _comparison("LessEqual", np.less_equal)
+greater = _comparison("Greater", np.greater)
+greater_equal = _comparison("GreaterEqual", np.greater_equal)
+logical_and = _comparison("LogicalAnd", np.logical_and)
+logical_or = _comparison("LogicalOr", np.logical_or)
+logical_xor = _comparison("LogicalXor", np.logical_xor)
+bitwise_and = _comparison("BitwiseAnd", np.bitwise_and)
+bitwise_or = _comparison("BitwiseOr", np.bitwise_or)
+bitwise_xor = _comparison("BitwiseXor", np.bitwise_xor)
+
+
+@op("LogicalNot", differentiable=False)
+def logical_not(x: Any) -> Any:
+    return np.logical_not(x)
+
+
+@op("Invert", differentiable=False)
+def invert(x: Any) -> Any:
+    return np.invert(x)

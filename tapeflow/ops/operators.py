@@ -1,0 +1,105 @@
+"""Python operators on Tensor and Variable (`x + y`, `x[0]`, `x @ w`, ...), as TF defines them.
+
+They live in the op library because each one is an op; the core's classes get them here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tapeflow.op import bind
+from tapeflow.ops import math as m
+from tapeflow.ops.array import getitem
+from tapeflow.ops.linalg import matmul
+from tapeflow.tape import add
+from tapeflow.tensor import Tensor
+from tapeflow.variables import Variable
+
+
+def _binary(op_: Any) -> tuple[Any, Any]:
+    def forward(self: Any, other: Any) -> Any:
+        return bind(op_, (self, other), {})
+
+    def reflected(self: Any, other: Any) -> Any:
+        return bind(op_, (other, self), {})
+
+    return forward, reflected
+
+
+def _truediv(self: Any, other: Any) -> Any:
+    return m.truediv(self, other)
+
+
+def _rtruediv(self: Any, other: Any) -> Any:
+    return m.truediv(other, self)
+
+
+def _eq(self: Any, other: Any) -> Any:
+    # TF 2: elementwise; None and incompatible shapes compare unequal rather than raise
+    if other is None:
+        return False
+    try:
+        return m.equal(self, other)
+    except Exception:  # noqa: BLE001 - TF's tensor_equals falls back to False the same way
+        return False
+
+
+def _ne(self: Any, other: Any) -> Any:
+    if other is None:
+        return True
+    try:
+        return m.not_equal(self, other)
+    except Exception:  # noqa: BLE001
+        return True
+
+
+def _logical(bool_op: Any, bit_op: Any) -> tuple[Any, Any]:
+    def pick(x: Any) -> Any:
+        return bool_op if getattr(x, "_value", x).dtype.kind == "b" else bit_op
+
+    def forward(self: Any, other: Any) -> Any:
+        return pick(self)(self, other)
+
+    def reflected(self: Any, other: Any) -> Any:
+        return pick(self)(other, self)
+
+    return forward, reflected
+
+
+def _invert(self: Any) -> Any:
+    return m.logical_not(self) if self._value.dtype.kind == "b" else m.invert(self)
+
+
+_OPERATORS: dict[str, Any] = {
+    "__neg__": lambda self: bind(m.negative, (self,), {}),
+    "__abs__": lambda self: bind(m.abs, (self,), {}),
+    "__pos__": lambda self: self if type(self) is Tensor else m.identity(self),
+    "__invert__": _invert,
+    "__truediv__": _truediv,
+    "__rtruediv__": _rtruediv,
+    "__matmul__": lambda self, other: matmul(self, other),
+    "__rmatmul__": lambda self, other: matmul(other, self),
+    "__getitem__": getitem,
+    "__eq__": _eq,
+    "__ne__": _ne,
+    "__lt__": lambda self, other: bind(m.less, (self, other), {}),
+    "__le__": lambda self, other: bind(m.less_equal, (self, other), {}),
+    "__gt__": lambda self, other: bind(m.greater, (self, other), {}),
+    "__ge__": lambda self, other: bind(m.greater_equal, (self, other), {}),
+}
+for _name, _op in [("add", add), ("sub", m.subtract), ("mul", m.multiply),
+                   ("floordiv", m.floordiv), ("mod", m.floormod), ("pow", m.pow)]:
+    _OPERATORS[f"__{_name}__"], _OPERATORS[f"__r{_name}__"] = _binary(_op)
+for _name, (_bool, _bit) in {"and": (m.logical_and, m.bitwise_and),
+                              "or": (m.logical_or, m.bitwise_or),
+                              "xor": (m.logical_xor, m.bitwise_xor)}.items():
+    _OPERATORS[f"__{_name}__"], _OPERATORS[f"__r{_name}__"] = _logical(_bool, _bit)
+
+
+def install() -> None:
+    for cls in (Tensor, Variable):
+        for name, fn in _OPERATORS.items():
+            setattr(cls, name, fn)
+
+
+install()

@@ -1,0 +1,437 @@
+"""GradientTape and the backward walk.
+
+A tape is a list of entries `(op, inputs, outputs, attrs, multi)` in the order the ops ran, and
+the set of ids of the tensors it tracks (watched ones and outputs of recorded entries). An op is
+recorded when one of its inputs is tracked. Since the list is already in topological order, the
+backward walk is `for entry in reversed(entries)`: no graph search, no sort.
+
+Identity is object identity (`id()`), as in TF. It stays unique because the tape holds every
+tensor it tracks: watched tensors in `_watched`, outputs in their entries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from tapeflow import nest
+from tapeflow.op import dtype_mismatch, op, state, variable_types
+from tapeflow.tensor import Tensor, convert_to_tensor
+
+__all__ = ["GradientTape", "UnconnectedGradients", "add", "sum_to", "broadcast_to"]
+
+logger = logging.getLogger("tapeflow")
+
+
+# ---------------------------------------------------------------------------------------------
+# The few ops the engine itself needs: accumulating cotangents, seeding, undoing broadcasting.
+
+
+@op("AddV2")
+def add(x: Any, y: Any) -> Any:
+    return x + y
+
+
+@add.defvjp
+def _add_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    # d(x+y) = dx + dy; the engine sums each back to its input's shape
+    return grad, grad
+
+
+def _sum_to_np(x: Any, *, shape: tuple[int, ...]) -> Any:
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, d in enumerate(shape) if d == 1 and x.shape[lead + i] != 1
+    )
+    out = np.sum(x, axis=axes, keepdims=True) if axes else x
+    return out.reshape(shape) if lead else out
+
+
+sum_to = op("SumTo")(_sum_to_np)  # the adjoint of broadcasting; not a TF op, the engine's own
+
+
+@op("BroadcastTo", same_dtype=())
+def _broadcast_to(x: Any, *, shape: tuple[int, ...]) -> Any:
+    return np.broadcast_to(x, shape).copy()  # a copy: tensors never alias writeable views
+
+
+@sum_to.defvjp
+def _sum_to_vjp(grad: Tensor, out: Tensor, x: Tensor, *, shape: tuple[int, ...]) -> tuple[Any]:
+    # summing is linear: its adjoint broadcasts back
+    return (_broadcast_to(grad, shape=x._value.shape),)
+
+
+@_broadcast_to.defvjp
+def _broadcast_to_vjp(grad: Tensor, out: Tensor, x: Tensor, *, shape: Any) -> tuple[Any]:
+    return (sum_to(grad, shape=x._value.shape),)
+
+
+def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:
+    """Broadcasts `input` to `shape` (NumPy's rules).
+
+    >>> import tapeflow as tf
+    >>> tf.broadcast_to([1, 2], [2, 2]).numpy().tolist()
+    [[1, 2], [1, 2]]
+    """
+    return _broadcast_to(input, shape=tuple(int(d) for d in np.asarray(shape).reshape(-1)))
+
+
+@op("OnesLike", differentiable=False)
+def ones_like_np(x: Any) -> Any:
+    return np.ones_like(x)[()]
+
+
+@op("ZerosLike", differentiable=False)
+def zeros_like_np(x: Any) -> Any:
+    return np.zeros_like(x)[()]
+
+
+# ---------------------------------------------------------------------------------------------
+# The backward walk
+
+
+def backward(
+    entries: list[Any], grads: dict[int, Any], source_ids: set[int], consume: bool
+) -> dict[int, Any]:
+    """Propagates the cotangents in `grads` (id -> Tensor) back through `entries`.
+
+    Only entries on a path from a source are walked (found by one forward scan). With
+    `consume`, entries are dropped as soon as they are used, and so are cotangents, so peak
+    memory stays near what the forward pass held.
+    """
+    reach = set(source_ids)
+    path = []
+    for entry in entries:
+        for x in entry[1]:
+            if id(x) in reach:
+                path.append(entry)
+                for o in entry[2]:
+                    reach.add(id(o))
+                break
+    if consume:
+        entries.clear()
+    while path:
+        op_, inputs, outputs, attrs, multi = path.pop()
+        if multi:
+            gs = [grads.get(id(o)) if id(o) in source_ids else grads.pop(id(o), None)
+                  for o in outputs]
+            if all(g is None for g in gs):
+                continue
+            grad: Any = tuple(
+                zeros_like_np(o) if g is None else g for g, o in zip(gs, outputs)
+            )
+            out: Any = outputs
+        else:
+            out = outputs[0]
+            k = id(out)
+            grad = grads.get(k) if k in source_ids else grads.pop(k, None)
+            if grad is None:
+                continue
+        if op_.vjp is None:
+            raise LookupError(f"gradient registry has no entry for: {op_.type}")
+        if op_.vjp_wants_needs:
+            needs = tuple(id(x) in reach for x in inputs)
+            in_grads = op_.vjp(grad, out, *inputs, needs=needs, **attrs)
+        else:
+            in_grads = op_.vjp(grad, out, *inputs, **attrs)
+        for x, g in zip(inputs, in_grads):
+            if g is None:
+                continue
+            k = id(x)
+            if k not in reach:
+                continue
+            shape = x._value.shape
+            if g._value.shape != shape:
+                g = sum_to(g, shape=shape)
+            prev = grads.get(k)
+            grads[k] = g if prev is None else add(prev, g)
+    return grads
+
+
+# ---------------------------------------------------------------------------------------------
+# GradientTape
+
+
+class UnconnectedGradients(enum.Enum):
+    """What `gradient` returns for a source the target does not depend on."""
+
+    NONE = "none"
+    ZERO = "zero"
+
+
+def _unconnected_mode(value: Any) -> UnconnectedGradients:
+    try:
+        return UnconnectedGradients(value)
+    except ValueError:
+        raise ValueError(f"Unknown value for unconnected_gradients: {value!r}") from None
+
+
+_warned = {"dtype": 0, "inside": False}
+
+
+def _is_watchable(x: Any) -> bool:
+    return type(x) is Tensor or type(x) in variable_types or isinstance(x, Tensor)
+
+
+def _warn_dtype(x: Any, what: str = "tensor") -> None:
+    if _warned["dtype"] < 5:  # TF logs this the first 5 times
+        _warned["dtype"] += 1
+        logger.warning(
+            "The dtype of the watched %s must be floating (e.g. tf.float32), got %s",
+            what,
+            x.dtype,
+        )
+
+
+class GradientTape:
+    """Records operations for automatic differentiation.
+
+    >>> import tapeflow as tf
+    >>> x = tf.constant(3.0)
+    >>> with tf.GradientTape() as g:
+    ...     g.watch(x)
+    ...     y = x * x
+    >>> print(g.gradient(y, x))
+    tf.Tensor(6.0, shape=(), dtype=float32)
+    """
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
+        self._persistent = persistent
+        self._watch_accessed_variables = watch_accessed_variables
+        self._entries: list[Any] = []
+        self._tracked: set[int] = set()
+        self._watched: dict[int, Any] = {}  # id -> watched tensor or variable, held alive
+        self._variables: dict[int, Any] = {}  # watched variables (watched_variables())
+        self._entered = False
+        self._used = False
+
+    # -- recording (called by bind() through the recorder stack) ------------------------------
+
+    def record(self, entry: Any) -> None:
+        tracked = self._tracked
+        for x in entry[1]:
+            if id(x) in tracked:
+                break
+        else:
+            return
+        self._entries.append(entry)
+        for o in entry[2]:
+            if o._value.dtype.kind in "fc":
+                tracked.add(id(o))
+
+    def record_read(self, variable: Any, entry: Any) -> None:
+        if self._watch_accessed_variables and variable._trainable:
+            self._watch_one(variable)
+        self.record(entry)
+
+    # -- context --------------------------------------------------------------------------
+
+    def __enter__(self) -> GradientTape:
+        if self in state.recorders:
+            raise ValueError(
+                "Tape is still recording, This can happen if you try to re-enter an "
+                "already-active tape."
+            )
+        if self._used:  # a used-up non-persistent tape starts afresh, as TF's does
+            self._used = False
+        state.recorders.append(self)
+        self._entered = True
+        return self
+
+    def __exit__(self, typ: Any, value: Any, traceback: Any) -> None:
+        if self in state.recorders:
+            state.recorders.remove(self)
+
+    @property
+    def _recording(self) -> bool:
+        return self in state.recorders
+
+    @property
+    def _tape(self) -> GradientTape | None:
+        """TF's handle on the underlying tape; None once a non-persistent tape is used."""
+        return None if self._used else self
+
+    @contextlib.contextmanager
+    def stop_recording(self) -> Iterator[None]:
+        """Ops run inside this block are not recorded by this tape."""
+        if not self._recording:
+            if not self._entered:
+                raise RuntimeError("Trying to stop recording a tape which is not recording.")
+            raise ValueError("Tape is not recording.")
+        recorders = state.recorders
+        position = recorders.index(self)
+        recorders.remove(self)
+        try:
+            yield
+        finally:
+            recorders.insert(min(position, len(recorders)), self)
+
+    def reset(self) -> None:
+        """Forgets everything recorded and watched, as exiting and re-entering would."""
+        if not self._recording:
+            raise ValueError("Tape is not recording.")
+        self._entries = []
+        self._tracked = set()
+        self._watched = {}
+        self._variables = {}
+
+    # -- watching -------------------------------------------------------------------------
+
+    def watch(self, tensor: Any) -> None:
+        """Ensures `tensor` (a Tensor, Variable or nested structure of them) is traced."""
+        if not self._entered:
+            raise AttributeError(
+                "GradientTape.watch was called before the tape was entered; use it inside "
+                "`with tf.GradientTape() as tape:`"
+            )
+        for x in nest.flatten(tensor):
+            if not _is_watchable(x):
+                raise ValueError(
+                    f"Passed in object {x!r} of type {type(x).__name__!r}, not tf.Tensor or "
+                    "tf.Variable or ExtensionType."
+                )
+            if x._value.dtype.kind not in "fc":
+                _warn_dtype(x)
+            self._watch_one(x)
+
+    def _watch_one(self, x: Any) -> None:
+        k = id(x)
+        if type(x) in variable_types:
+            self._variables[k] = x
+        if k in self._watched:
+            return
+        self._watched[k] = x
+        if x._value.dtype.kind in "fc":
+            self._tracked.add(k)
+
+    def watched_variables(self) -> tuple[Any, ...]:
+        """The watched Variables, in the order they were created."""
+        return tuple(sorted(self._variables.values(), key=lambda v: v._uid))
+
+    # -- gradients ------------------------------------------------------------------------
+
+    def gradient(
+        self,
+        target: Any,
+        sources: Any,
+        output_gradients: Any = None,
+        unconnected_gradients: Any = UnconnectedGradients.NONE,
+    ) -> Any:
+        """d(sum of target) / d(sources), in the structure of `sources`.
+
+        Args:
+          target: a Tensor or Variable, or a nested structure of them (their sum is
+            differentiated).
+          sources: a Tensor or Variable, or a nested structure of them.
+          output_gradients: one seed per flattened target, instead of ones.
+          unconnected_gradients: `tf.UnconnectedGradients.NONE` (None for a source the
+            target does not depend on) or `ZERO` (zeros of the source's shape and dtype).
+        """
+        if self._used:
+            raise RuntimeError(
+                "A non-persistent GradientTape can only be used to compute one set of "
+                "gradients (or jacobians)"
+            )
+        unconnected = _unconnected_mode(unconnected_gradients)
+        flat_sources = self._check_sources(sources)
+        seeds = self._seeds(target, output_gradients)
+        grads = self._walk(seeds, flat_sources)
+        results = []
+        for s in flat_sources:
+            g = grads.get(id(s))
+            if g is None and unconnected is UnconnectedGradients.ZERO:
+                g = zeros_like_np(s)
+            results.append(g)
+        return nest.pack_sequence_as(sources, results)
+
+    def _check_sources(self, sources: Any) -> list[Any]:
+        flat = nest.flatten(sources)
+        for s in flat:
+            if not _is_watchable(s):
+                raise AttributeError(
+                    f"gradient() sources must be Tensors or Variables, got {s!r} of type "
+                    f"{type(s).__name__!r}; a Python or NumPy value cannot be differentiated "
+                    "against (convert it with tf.constant and watch it inside the tape)."
+                )
+        return flat
+
+    def _seeds(self, target: Any, output_gradients: Any) -> dict[int, Any]:
+        if target is None:
+            raise TypeError(
+                "Argument `target` should be a list or nested structure of Tensors, Variables "
+                "or CompositeTensors to be differentiated, but received None."
+            )
+        flat_targets = nest.flatten(target)
+        if output_gradients is None:
+            flat_og: list[Any] = [None] * len(flat_targets)
+        else:
+            flat_og = nest.flatten(output_gradients)
+            if len(flat_og) != len(flat_targets):
+                raise ValueError(
+                    f"output_gradients has {len(flat_og)} tensors but target has "
+                    f"{len(flat_targets)}; give one seed per target tensor."
+                )
+        seeds: dict[int, Any] = {}
+        for t, og in zip(flat_targets, flat_og):
+            if t is None:
+                raise TypeError("Cannot convert the argument `type_value`: None to a TensorFlow DType.")
+            if not _is_watchable(t):
+                t = convert_to_tensor(t)
+            if t._value.dtype.kind not in "fc":
+                continue  # integer targets have no gradient (TF gives None)
+            if og is None:
+                if output_gradients is not None:
+                    raise ValueError(
+                        "Attempt to convert a value (None) with an unsupported type "
+                        "(<class 'NoneType'>) to a Tensor."
+                    )
+                seed = ones_like_np(t)
+            else:
+                seed = self._check_seed(t, og)
+            k = id(t)
+            seeds[k] = seed if k not in seeds else add(seeds[k], seed)
+        return seeds
+
+    @staticmethod
+    def _check_seed(t: Any, og: Any) -> Tensor:
+        seed = og if isinstance(og, Tensor) else convert_to_tensor(og, dtype_hint=t.dtype)
+        if seed._value.dtype != t._value.dtype:
+            raise dtype_mismatch("Mul", 1, seed._value.dtype, t._value.dtype)
+        if np.shape(seed._value) != np.shape(t._value):
+            # Deliberate difference: TF broadcasts a mis-shaped seed into a wrong-shaped
+            # "gradient"; a clear error is more useful.
+            raise ValueError(
+                f"output_gradients entry has shape {seed.shape} but its target has shape "
+                f"{t.shape}; each seed must have its target's shape."
+            )
+        return seed
+
+    def _walk(self, seeds: dict[int, Any], flat_sources: list[Any]) -> dict[int, Any]:
+        recording = self._recording
+        if recording and not self._persistent:
+            state.recorders.remove(self)  # TF: gradient() inside the block stops the tape
+        elif recording and not _warned["inside"]:
+            _warned["inside"] = True
+            logger.warning(
+                "Calling GradientTape.gradient on a persistent tape inside its context is "
+                "significantly less efficient than calling it outside the context (it causes "
+                "the gradient ops to be recorded on the tape, leading to increased CPU and "
+                "memory usage). Only call GradientTape.gradient inside the context if you "
+                "actually want to trace the gradient in order to compute higher order "
+                "derivatives."
+            )
+        source_ids = {id(s) for s in flat_sources}
+        if self._persistent:
+            return backward(list(self._entries), seeds, source_ids, consume=False)
+        entries = self._entries
+        self._entries = []
+        self._tracked = set()
+        self._watched = {}
+        self._used = True
+        return backward(entries, seeds, source_ids, consume=True)
+

@@ -1,0 +1,283 @@
+"""tf.Variable: the one mutable thing. Reads give Tensors; only assign* changes the value.
+
+Every read (`v * 2`, `tf.identity(v)`, `v.value()`) is recorded by active tapes as a
+ReadVariableOp entry from the Variable to a fresh Tensor holding the value at that moment, so a
+later `assign` never changes an earlier recording (TF's semantics). `assign` replaces the held
+NumPy value instead of writing into it, because tensors read earlier may share it.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from tapeflow import dtypes
+from tapeflow.dtypes import DType
+from tapeflow.op import read_variable, variable_types
+from tapeflow.tensor import (
+    DEVICE,
+    Reference,
+    Tensor,
+    TensorShape,
+    conversion_error,
+    convert_to_tensor,
+    numpy_text,
+    register_tensor_conversion_function,
+    to_array,
+)
+
+__all__ = ["Variable", "VariableSynchronization", "VariableAggregation"]
+
+
+class VariableSynchronization(enum.Enum):
+    AUTO = 0
+    NONE = 1
+    ON_WRITE = 2
+    ON_READ = 3
+
+
+class VariableAggregation(enum.Enum):
+    NONE = 0
+    SUM = 1
+    MEAN = 2
+    ONLY_FIRST_REPLICA = 3
+
+
+_creation_order = itertools.count()
+
+
+class Variable:
+    """A mutable tensor-valued state, watched automatically by GradientTape when trainable.
+
+    >>> import tapeflow as tf
+    >>> v = tf.Variable(1.0, name="w1")
+    >>> v
+    <tf.Variable 'w1:0' shape=() dtype=float32, numpy=1.0>
+    >>> (v + 1.0).numpy(), v.assign_add(2.0).numpy()
+    (np.float32(2.0), np.float32(3.0))
+    """
+
+    __slots__ = (
+        "_value",
+        "_trainable",
+        "_name",
+        "_uid",
+        "_shape",
+        "_constraint",
+        "_synchronization",
+        "_aggregation",
+        "_initial_value",
+        "__weakref__",
+    )
+    __array_priority__ = 100
+    _value: Any
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        variable_types.add(cls)  # so bind() reads subclasses (Keras variables) the same way
+
+    def __init__(
+        self,
+        initial_value: Any = None,
+        trainable: bool | None = None,
+        validate_shape: bool = True,
+        caching_device: Any = None,
+        name: str | None = None,
+        variable_def: Any = None,
+        dtype: Any = None,
+        import_scope: Any = None,
+        constraint: Any = None,
+        synchronization: VariableSynchronization = VariableSynchronization.AUTO,
+        aggregation: VariableAggregation = VariableAggregation.NONE,
+        shape: Any = None,
+        experimental_enable_variable_lifting: bool = True,
+    ) -> None:
+        if initial_value is None:
+            raise ValueError(
+                "The `initial_value` arg to `tf.Variable` must be specified except when you are "
+                "not providing a `variable_def`. You provided neither."
+            )
+        if callable(initial_value):
+            initial_value = initial_value()
+        requested = None if dtype is None else dtypes.as_dtype(dtype)
+        if isinstance(initial_value, Tensor) or type(initial_value) in variable_types:
+            value = np.asarray(initial_value._value)
+            if requested is not None and value.dtype != requested._np:
+                value = value.astype(requested._np)  # TF casts an initial tensor to `dtype`
+            value = value.copy()
+        else:
+            value = np.array(to_array(initial_value, requested), copy=True)
+        self._value = value[()] if value.ndim == 0 else value
+        if trainable is None:
+            trainable = synchronization is not VariableSynchronization.ON_READ
+        self._trainable = bool(trainable)
+        self._name = (name or "Variable") + ":0"
+        self._uid = next(_creation_order)
+        self._shape = TensorShape(value.shape) if shape is None else TensorShape(shape)
+        self._constraint = constraint
+        self._synchronization = synchronization
+        self._aggregation = aggregation
+        self._initial_value = self._value
+
+    # -- properties -------------------------------------------------------------------------
+
+    @property
+    def dtype(self) -> DType:
+        return dtypes.from_numpy(self._value.dtype)
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._shape
+
+    def get_shape(self) -> TensorShape:
+        return self._shape
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @property
+    def device(self) -> str:
+        return DEVICE
+
+    @property
+    def constraint(self) -> Any:
+        return self._constraint
+
+    @property
+    def synchronization(self) -> VariableSynchronization:
+        return self._synchronization
+
+    @property
+    def aggregation(self) -> VariableAggregation:
+        return self._aggregation
+
+    @property
+    def initial_value(self) -> Tensor:
+        return convert_to_tensor(self._initial_value)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def value(self) -> Tensor:
+        return read_variable(self)
+
+    def read_value(self) -> Tensor:
+        return read_variable(self)
+
+    def numpy(self) -> Any:
+        value = self._value
+        return value.copy() if isinstance(value, np.ndarray) else value
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.asarray(self._value, dtype=dtype)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def _new_value(self, value: Any, what: str) -> Any:
+        if isinstance(value, Tensor) or type(value) in variable_types:
+            if value._value.dtype != self._value.dtype:
+                raise conversion_error(self.dtype, value)
+            new = value._value
+        else:
+            new = to_array(value, self.dtype)
+        new_shape = np.shape(new)
+        if self._shape.is_fully_defined() and new_shape != np.shape(self._value):
+            raise ValueError(
+                f"Cannot {what} value to variable ' {self._name}': Shape mismatch.The variable "
+                f"shape {TensorShape(np.shape(self._value))}, and the assigned value shape "
+                f"{TensorShape(new_shape)} are incompatible."
+            )
+        return new
+
+    def _set(self, new: Any, read_value: bool) -> Variable | None:
+        if isinstance(new, np.ndarray):
+            new = new.copy() if new.ndim else new[()]
+        self._value = new
+        return self if read_value else None
+
+    def assign(
+        self, value: Any, use_locking: bool = False, name: str | None = None,
+        read_value: bool = True,
+    ) -> Variable | None:
+        return self._set(self._new_value(value, "assign"), read_value)
+
+    def assign_add(
+        self, delta: Any, use_locking: bool = False, name: str | None = None,
+        read_value: bool = True,
+    ) -> Variable | None:
+        return self._set(self._value + self._new_value(delta, "add"), read_value)
+
+    def assign_sub(
+        self, delta: Any, use_locking: bool = False, name: str | None = None,
+        read_value: bool = True,
+    ) -> Variable | None:
+        return self._set(self._value - self._new_value(delta, "subtract"), read_value)
+
+    def _inplace_error(self, symbol: str, method: str) -> RuntimeError:
+        return RuntimeError(
+            f"`variable {symbol}= value` with `tf.Variable`s is not supported. Use "
+            f"`variable.{method}(value)` to modify the variable, or `out = variable {symbol} "
+            f"value` if you need to get a new output Tensor."
+        )
+
+    def __iadd__(self, other: Any) -> Any:
+        raise self._inplace_error("+", "assign_add")
+
+    def __isub__(self, other: Any) -> Any:
+        raise self._inplace_error("-", "assign_sub")
+
+    def __imul__(self, other: Any) -> Any:
+        raise self._inplace_error("*", "assign")
+
+    def __itruediv__(self, other: Any) -> Any:
+        raise self._inplace_error("/", "assign")
+
+    # -- identity, printing -----------------------------------------------------------------
+
+    def ref(self) -> Reference:
+        return Reference(self)
+
+    experimental_ref = ref
+
+    def __hash__(self) -> int:
+        raise TypeError(
+            f"Variable is unhashable. Instead, use variable.ref() as the key. (Variable: {self!r})"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<tf.Variable '{self._name}' shape={self._shape} dtype={self.dtype.name}, "
+            f"numpy={numpy_text(self._value, is_repr=True)}>"
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __float__(self) -> float:
+        return float(self._value)
+
+    def __int__(self) -> int:
+        return int(self._value)
+
+    def __index__(self) -> int:
+        return int(self._value.__index__())
+
+    def __len__(self) -> int:
+        if np.ndim(self._value) == 0:
+            raise TypeError("len() of unsized object")
+        return int(np.shape(self._value)[0])
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return iter(read_variable(self))
+
+
+variable_types.add(Variable)
+register_tensor_conversion_function(Variable, read_variable)
