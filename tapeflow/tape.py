@@ -425,7 +425,8 @@ class GradientTape:
                 "actually want to trace the gradient in order to compute higher order "
                 "derivatives."
             )
-        source_ids = {id(s) for s in flat_sources}
+        # only tensors this tape tracks can receive gradients (an unwatched constant gets None)
+        source_ids = {id(s) for s in flat_sources} & self._tracked
         if self._persistent:
             return backward(list(self._entries), seeds, source_ids, consume=False)
         entries = self._entries
