@@ -292,7 +292,7 @@ class GradientTape:
         for x in nest.flatten(tensor):
             if not _is_watchable(x):
                 raise ValueError(
-                    f"Passed in object {x!r} of type {type(x).__name__!r}, not tf.Tensor or "
+                    f"Passed in object {x} of type {type(x).__name__!r}, not tf.Tensor or "
                     "tf.Variable or ExtensionType."
                 )
             if x._value.dtype.kind not in "fc":

@@ -30,7 +30,9 @@ from tapeflow.tensor import (
     to_array,
 )
 
-__all__ = ["Variable", "VariableSynchronization", "VariableAggregation"]
+__all__ = [
+    "Variable", "VariableSynchronization", "VariableAggregation", "VariableAggregationV2"
+]
 
 
 class VariableSynchronization(enum.Enum):
@@ -40,11 +42,14 @@ class VariableSynchronization(enum.Enum):
     ON_READ = 3
 
 
-class VariableAggregation(enum.Enum):
+class VariableAggregationV2(enum.Enum):
     NONE = 0
     SUM = 1
     MEAN = 2
     ONLY_FIRST_REPLICA = 3
+
+
+VariableAggregation = VariableAggregationV2  # TF's public name for the V2 enum
 
 
 _creation_order = itertools.count()
@@ -220,6 +225,21 @@ class Variable:
         read_value: bool = True,
     ) -> Variable | None:
         return self._set(self._value - self._new_value(delta, "subtract"), read_value)
+
+    def scatter_slice(self, key: Any, value: Any, read_value: bool = True) -> Variable | None:
+        """`v[key].assign(value)`: writes `value` into one slice (the rest is unchanged)."""
+        new = np.array(self._value, copy=True)
+        new[key] = self._new_slice_value(value, np.shape(new[key]))
+        return self._set(new, read_value)
+
+    def _new_slice_value(self, value: Any, shape: tuple[int, ...]) -> Any:
+        new = value._value if hasattr(value, "_value") else to_array(value, self.dtype)
+        if np.shape(new) != shape and np.size(new) != 1:
+            raise ValueError(
+                f"Cannot assign value of shape {TensorShape(np.shape(new))} to a slice of "
+                f"shape {TensorShape(shape)} of variable '{self._name}'."
+            )
+        return new
 
     def _inplace_error(self, symbol: str, method: str) -> RuntimeError:
         return RuntimeError(

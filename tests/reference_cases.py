@@ -40,8 +40,8 @@ def load() -> list[Case]:
         lines = result.splitlines()
         logs = [ln for ln in lines if ln.startswith("LOG ")]
         out = "\n".join(ln for ln in lines if not ln.startswith("LOG ")).rstrip()
-        for tf_name, ours in TYPE_NAMES.items():
-            out = out.replace(tf_name, ours)
+        for tf_name, ours in TYPE_NAMES.items():  # as a type name, not inside TF's messages
+            out = re.sub(rf"\b{tf_name}\b(?! of dtype)", ours, out)
         cases.append(Case(cid, title, code, out, logs))
     return cases
 

@@ -5,11 +5,12 @@ They live in the op library because each one is an op; the core's classes get th
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from tapeflow.op import bind
 from tapeflow.ops import math as m
-from tapeflow.ops.array import getitem
+from tapeflow.ops.array import _numpy_key, getitem, strided_slice_key
 from tapeflow.ops.linalg import matmul
 from tapeflow.tape import add
 from tapeflow.tensor import Tensor
@@ -96,10 +97,35 @@ for _name, (_bool, _bit) in {"and": (m.logical_and, m.bitwise_and),
     _OPERATORS[f"__{_name}__"], _OPERATORS[f"__r{_name}__"] = _logical(_bool, _bit)
 
 
+class _VariableSlice(Tensor):
+    """`v[key]`: a Tensor that also knows how to assign into that slice of `v` (as in TF)."""
+
+    __slots__ = ()
+
+    def assign(self, value: Any, use_locking: bool = False, name: str | None = None,
+               read_value: bool = True) -> Any:
+        variable, key = _SLICES[id(self)]
+        return variable.scatter_slice(key, value, read_value)
+
+
+_VariableSlice.__name__ = _VariableSlice.__qualname__ = "Tensor"  # to users it is a Tensor
+_SLICES: dict[int, tuple[Variable, Any]] = {}
+
+
+def _variable_getitem(self: Variable, key: Any) -> Tensor:
+    out = getitem(self, key)
+    out.__class__ = _VariableSlice  # same layout, one more method; the recording is unchanged
+    k = id(out)
+    _SLICES[k] = (self, _numpy_key(strided_slice_key(key)))
+    weakref.finalize(out, _SLICES.pop, k, None)
+    return out
+
+
 def install() -> None:
     for cls in (Tensor, Variable):
         for name, fn in _OPERATORS.items():
             setattr(cls, name, fn)
+    Variable.__getitem__ = _variable_getitem  # type: ignore[method-assign]
 
 
 install()
