@@ -84,12 +84,12 @@ def run_cell(code: str, namespace: dict[str, Any]) -> None:
     last = tree.body[-1] if tree.body else None
     if isinstance(last, ast.Expr) and not code.rstrip().endswith(";"):
         tree.body.pop()
-        exec(compile(tree, "<cell>", "exec"), namespace)  # noqa: S102 - running the seeds
-        value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace)  # noqa: S307
+        exec(compile(tree, "<cell>", "exec"), namespace)
+        value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace)
         if value is not None:
             print(repr(value))
     else:
-        exec(compile(tree, "<cell>", "exec"), namespace)  # noqa: S102
+        exec(compile(tree, "<cell>", "exec"), namespace)
 
 
 def run(seed: str, module: str = "tapeflow") -> list[CellResult]:
@@ -103,7 +103,7 @@ def run(seed: str, module: str = "tapeflow") -> list[CellResult]:
         with contextlib.redirect_stdout(buffer):
             try:
                 run_cell(_prepare(source, module), namespace)
-            except Exception as e:  # noqa: BLE001 - a failing cell is a result to compare
+            except Exception as e:
                 error = f"{type(e).__name__}: {e}"
         results.append(CellResult(source, buffer.getvalue(), error))
     return results

@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from examples import notebook  # noqa: E402
+from examples import notebook
 
 OUTPUT = Path(__file__).resolve().parents[1] / "demo_output" / "tanh_gradient.png"
 _GRADIENT_NAME = re.compile(r"^(d\w*_d\w+|grad\w*|dw)$")
@@ -30,7 +30,7 @@ def main() -> None:
             print(f"--- cell {number}")
             try:
                 notebook.run_cell(notebook._prepare(source, "tapeflow"), namespace)
-            except Exception as e:  # noqa: BLE001 - the seed's own failures are shown
+            except Exception as e:
                 print(f"[cell raised {type(e).__name__}: {e}]")
             for name, value in namespace.items():
                 if _GRADIENT_NAME.match(name) and value is not before.get(name):

@@ -11,8 +11,25 @@ from typing import Any
 
 from tapeflow import dtypes, errors, nest
 from tapeflow.dtypes import (
-    DType, as_dtype, bool, complex64, complex128, double, float16, float32, float64, half,
-    int8, int16, int32, int64, string, uint8, uint16, uint32, uint64,
+    DType,
+    as_dtype,
+    bool,
+    complex64,
+    complex128,
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    string,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from tapeflow.ops import array as _array
 from tapeflow.ops import linalg as _linalg
@@ -21,16 +38,66 @@ from tapeflow.ops import nn as _nn
 from tapeflow.ops import random as _random
 from tapeflow.ops import reduce as _reduce
 from tapeflow.ops.array import (
-    broadcast_to, concat, expand_dims, eye, fill, gather, linspace, ones, ones_like, range,
-    rank, reshape, shape, size, split, squeeze, stack, tile, transpose, unstack, zeros,
+    broadcast_to,
+    concat,
+    expand_dims,
+    eye,
+    fill,
+    gather,
+    linspace,
+    ones,
+    ones_like,
+    range,
+    rank,
+    reshape,
+    shape,
+    size,
+    split,
+    squeeze,
+    stack,
+    tile,
+    transpose,
+    unstack,
+    zeros,
     zeros_like,
 )
 from tapeflow.ops.linalg import matmul
 from tapeflow.ops.math import (
-    abs, add, cast, clip_by_value, cos, divide, equal, exp, greater, greater_equal, identity,
-    less, less_equal, log, logical_and, logical_not, logical_or, maximum, minimum, multiply,
-    negative, not_equal, pow, reciprocal, sigmoid, sign, sin, sqrt, square, stop_gradient,
-    subtract, tan, tanh, truediv, where,
+    abs,
+    add,
+    cast,
+    clip_by_value,
+    cos,
+    divide,
+    equal,
+    exp,
+    greater,
+    greater_equal,
+    identity,
+    less,
+    less_equal,
+    log,
+    logical_and,
+    logical_not,
+    logical_or,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    pow,
+    reciprocal,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    stop_gradient,
+    subtract,
+    tan,
+    tanh,
+    truediv,
+    where,
 )
 from tapeflow.ops.reduce import reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum
 from tapeflow.tape import GradientTape, UnconnectedGradients
@@ -57,10 +124,14 @@ def _public(*modules: Any) -> dict[str, Any]:
     return out
 
 
-math = _namespace("math", {
-    **_public(_math, _reduce),
-    "divide": divide, "truediv": truediv,
-})
+math = _namespace(
+    "math",
+    {
+        **_public(_math, _reduce),
+        "divide": divide,
+        "truediv": truediv,
+    },
+)
 linalg = _namespace("linalg", {"matmul": matmul, "eye": eye})
 nn = _namespace("nn", {**_public(_nn), "sigmoid": sigmoid, "tanh": tanh})
 random = _namespace("random", _public(_random))

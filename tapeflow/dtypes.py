@@ -51,7 +51,7 @@ class DType:
 
     @property
     def as_numpy_dtype(self) -> type:
-        return self._np.type  # type: ignore[no-any-return]
+        return self._np.type
 
     @property
     def is_floating(self) -> builtins.bool:
@@ -152,15 +152,30 @@ uint8 = DType("uint8", np.uint8, "uint8")
 uint16 = DType("uint16", np.uint16, "uint16")
 uint32 = DType("uint32", np.uint32, "uint32")
 uint64 = DType("uint64", np.uint64, "uint64")
-bool = DType("bool", np.bool_, "bool")  # noqa: A001 - TF's name
+bool = DType("bool", np.bool_, "bool")
 complex64 = DType("complex64", np.complex64, "complex64")
 complex128 = DType("complex128", np.complex128, "complex128")
 string = DType("string", np.object_, "string")  # TF strings are bytes; NumPy holds them as objects
 half = float16
 double = float64
 
-_ALL = [float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
-        bool, complex64, complex128, string]
+_ALL = [
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+    bool,
+    complex64,
+    complex128,
+    string,
+]
 _BY_NAME: dict[str, DType] = {d.name: d for d in _ALL}
 _BY_NAME.update({"half": float16, "float": float32, "double": float64, "bool_": bool})
 # NumPy dtype -> DType; bytes and unicode arrays are TF strings too.
@@ -195,10 +210,11 @@ def as_dtype(type_value: Any) -> DType:
             return from_numpy(np.dtype(type_value))
         except TypeError:
             pass
-    raise TypeError(f"Cannot convert the argument `type_value`: {type_value!r} to a TensorFlow DType.")
+    raise TypeError(
+        f"Cannot convert the argument `type_value`: {type_value!r} to a TensorFlow DType."
+    )
 
 
 def is_differentiable(np_dtype: np.dtype) -> builtins.bool:
     """Only floating and complex values carry gradients (TF's backprop_util.IsTrainable)."""
-    return np_dtype.kind in "fc"  # type: ignore[no-any-return]
-
+    return np_dtype.kind in "fc"

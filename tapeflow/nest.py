@@ -40,7 +40,7 @@ def _rebuild(structure: Any, leaves: Iterator[Any]) -> Any:
         return next(leaves)
     if isinstance(structure, Mapping):
         packed = {k: _rebuild(structure[k], leaves) for k in sorted(structure)}
-        return type(structure)((k, packed[k]) for k in structure)  # keep the caller's key order
+        return type(structure)((k, packed[k]) for k in structure)  # type: ignore[call-arg]
     children = [_rebuild(child, leaves) for child in structure]
     if isinstance(structure, tuple) and hasattr(structure, "_fields"):
         return type(structure)(*children)  # namedtuple

@@ -40,6 +40,9 @@ variable_types: set[type] = set()
 
 REGISTRY: dict[str, Op] = {}
 
+# One recorded op: (op, input tensors, output tensors, attrs, has several outputs)
+Entry = tuple[Any, tuple[Any, ...], tuple[Any, ...], dict[str, Any], bool]
+
 
 class Op:
     """One registered op: its forward, its gradient rule and how its inputs are converted.
@@ -236,7 +239,9 @@ def bind(op: Op, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
     except (ValueError, IndexError) as e:  # NumPy's shape and axis complaints, in TF's words
         if "broadcast" in str(e):
             shapes = " vs. ".join(str(list(np.shape(v))) for v in values)
-            raise InvalidArgumentError(f"Incompatible shapes: {shapes} [Op:{op.type}] name: ") from e
+            raise InvalidArgumentError(
+                f"Incompatible shapes: {shapes} [Op:{op.type}] name: "
+            ) from e
         raise InvalidArgumentError(f"{e} [Op:{op.type}]") from e
     if type(out) is tuple:
         outputs = tuple(_wrap(o) for o in out)
@@ -292,10 +297,10 @@ READ.defvjp(lambda grad, out, variable: (grad,))  # a read is the identity
 
 def read_variable(v: Any) -> Tensor:
     """A Tensor with the variable's current value; recorded, so gradients reach the variable."""
-    t = _wrap(v._value)
+    t = _wrap(READ.forward(v._value))
     recorders = state.recorders
     if recorders:
-        entry = (READ, (v,), (t,), {}, False)
+        entry: Entry = (READ, (v,), (t,), {}, False)
         for r in recorders:
             r.record_read(v, entry)
     return t

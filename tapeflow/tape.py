@@ -78,6 +78,9 @@ def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:
     >>> tf.broadcast_to([1, 2], [2, 2]).numpy().tolist()
     [[1, 2], [1, 2]]
     """
+    if hasattr(shape, "as_list"):
+        shape = shape.as_list()
+    shape = getattr(shape, "_value", shape)
     return _broadcast_to(input, shape=tuple(int(d) for d in np.asarray(shape).reshape(-1)))
 
 
@@ -118,13 +121,12 @@ def backward(
     while path:
         op_, inputs, outputs, attrs, multi = path.pop()
         if multi:
-            gs = [grads.get(id(o)) if id(o) in source_ids else grads.pop(id(o), None)
-                  for o in outputs]
+            gs = [
+                grads.get(id(o)) if id(o) in source_ids else grads.pop(id(o), None) for o in outputs
+            ]
             if all(g is None for g in gs):
                 continue
-            grad: Any = tuple(
-                zeros_like_np(o) if g is None else g for g, o in zip(gs, outputs)
-            )
+            grad: Any = tuple(zeros_like_np(o) if g is None else g for g, o in zip(gs, outputs))
             out: Any = outputs
         else:
             out = outputs[0]
@@ -140,16 +142,13 @@ def backward(
         else:
             in_grads = op_.vjp(grad, out, *inputs, **attrs)
         for x, g in zip(inputs, in_grads):
-            if g is None:
-                continue
             k = id(x)
-            if k not in reach:
+            if g is None or k not in reach:
                 continue
             shape = x._value.shape
-            if g._value.shape != shape:
-                g = sum_to(g, shape=shape)
+            gx = g if g._value.shape == shape else sum_to(g, shape=shape)
             prev = grads.get(k)
-            grads[k] = g if prev is None else add(prev, g)
+            grads[k] = gx if prev is None else add(prev, gx)
     return grads
 
 
@@ -182,9 +181,9 @@ def _warn_dtype(x: Any, what: str = "tensor") -> None:
     if _warned["dtype"] < 5:  # TF logs this the first 5 times
         _warned["dtype"] += 1
         logger.warning(
-            "The dtype of the watched %s must be floating (e.g. tf.float32), got %s",
+            "The dtype of the watched %s must be floating (e.g. tf.float32), got tf.%s",
             what,
-            x.dtype,
+            x.dtype.name,
         )
 
 
@@ -377,9 +376,12 @@ class GradientTape:
                     f"{len(flat_targets)}; give one seed per target tensor."
                 )
         seeds: dict[int, Any] = {}
-        for t, og in zip(flat_targets, flat_og):
-            if t is None:
-                raise TypeError("Cannot convert the argument `type_value`: None to a TensorFlow DType.")
+        for target_or_value, og in zip(flat_targets, flat_og):
+            if target_or_value is None:
+                raise TypeError(
+                    "Cannot convert the argument `type_value`: None to a TensorFlow DType."
+                )
+            t = target_or_value
             if not _is_watchable(t):
                 t = convert_to_tensor(t)
             if t._value.dtype.kind not in "fc":
@@ -435,4 +437,3 @@ class GradientTape:
         self._watched = {}
         self._used = True
         return backward(entries, seeds, source_ids, consume=True)
-

@@ -96,7 +96,7 @@ class TensorShape:
 
     def __eq__(self, other: object) -> bool:
         try:
-            other_dims = TensorShape(other)._dims  # type: ignore[arg-type]
+            other_dims = TensorShape(other)._dims
         except (TypeError, ValueError):
             return NotImplemented
         return self._dims == other_dims
@@ -110,6 +110,9 @@ class TensorShape:
 
     def __add__(self, other: Any) -> TensorShape:
         return self.concatenate(other)
+
+    def __radd__(self, other: Any) -> TensorShape:
+        return TensorShape(other).concatenate(self)
 
     def concatenate(self, other: Any) -> TensorShape:
         other = TensorShape(other)
@@ -243,8 +246,7 @@ class Tensor:
     def __index__(self) -> int:
         if self._value.dtype.kind not in "iub":
             raise TypeError(
-                f"Only integer scalar tensors can be used as an index, got dtype "
-                f"{self.dtype.name}."
+                f"Only integer scalar tensors can be used as an index, got dtype {self.dtype.name}."
             )
         return int(self._value)
 
@@ -313,9 +315,11 @@ def _infer_array(value: Any) -> np.ndarray:
             return arr.astype(np.int32)
         return arr
     if kind in "SU":
-        return np.asarray(value, dtype=object) if kind == "S" else np.vectorize(
-            lambda s: s.encode(), otypes=[object]
-        )(arr)
+        return (
+            np.asarray(value, dtype=object)
+            if kind == "S"
+            else np.vectorize(lambda s: s.encode(), otypes=[object])(arr)
+        )
     return arr
 
 

@@ -30,9 +30,7 @@ from tapeflow.tensor import (
     to_array,
 )
 
-__all__ = [
-    "Variable", "VariableSynchronization", "VariableAggregation", "VariableAggregationV2"
-]
+__all__ = ["Variable", "VariableSynchronization", "VariableAggregation", "VariableAggregationV2"]
 
 
 class VariableSynchronization(enum.Enum):
@@ -209,19 +207,28 @@ class Variable:
         return self if read_value else None
 
     def assign(
-        self, value: Any, use_locking: bool = False, name: str | None = None,
+        self,
+        value: Any,
+        use_locking: bool = False,
+        name: str | None = None,
         read_value: bool = True,
     ) -> Variable | None:
         return self._set(self._new_value(value, "assign"), read_value)
 
     def assign_add(
-        self, delta: Any, use_locking: bool = False, name: str | None = None,
+        self,
+        delta: Any,
+        use_locking: bool = False,
+        name: str | None = None,
         read_value: bool = True,
     ) -> Variable | None:
         return self._set(self._value + self._new_value(delta, "add"), read_value)
 
     def assign_sub(
-        self, delta: Any, use_locking: bool = False, name: str | None = None,
+        self,
+        delta: Any,
+        use_locking: bool = False,
+        name: str | None = None,
         read_value: bool = True,
     ) -> Variable | None:
         return self._set(self._value - self._new_value(delta, "subtract"), read_value)

@@ -18,7 +18,11 @@ import numpy as np
 SOURCE = Path(__file__).parent / "fixtures" / "tf_autodiff_semantics.md"
 
 # Type names differ on purpose: tapeflow's concrete classes are Tensor and Variable.
-TYPE_NAMES = {"EagerTensor": "Tensor", "ResourceVariable": "Variable", "_UnreadVariable": "Variable"}
+TYPE_NAMES = {
+    "EagerTensor": "Tensor",
+    "ResourceVariable": "Variable",
+    "_UnreadVariable": "Variable",
+}
 
 
 @dataclass
@@ -67,8 +71,8 @@ def run(case: Case) -> tuple[str, list[str]]:
     try:
         with contextlib.redirect_stdout(buffer):
             try:
-                exec(compile(case.code, f"<snippet {case.id}>", "exec"), namespace)  # noqa: S102
-            except Exception as e:  # noqa: BLE001 - the raise is part of the expected output
+                exec(compile(case.code, f"<snippet {case.id}>", "exec"), namespace)
+            except Exception as e:
                 print(f"RAISES builtins.{type(e).__name__}: {e}")
     finally:
         logger.removeHandler(handler)

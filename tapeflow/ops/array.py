@@ -15,9 +15,30 @@ from tapeflow.tape import broadcast_to, ones_like_np, zeros_like_np
 from tapeflow.tensor import Tensor, TensorShape, _wrap, convert_to_tensor
 
 __all__ = [
-    "reshape", "transpose", "expand_dims", "squeeze", "concat", "stack", "unstack", "split",
-    "tile", "gather", "strided_slice_key", "getitem", "zeros", "ones", "zeros_like", "ones_like",
-    "fill", "eye", "range", "linspace", "shape", "size", "rank", "broadcast_to",
+    "reshape",
+    "transpose",
+    "expand_dims",
+    "squeeze",
+    "concat",
+    "stack",
+    "unstack",
+    "split",
+    "tile",
+    "gather",
+    "strided_slice_key",
+    "getitem",
+    "zeros",
+    "ones",
+    "zeros_like",
+    "ones_like",
+    "fill",
+    "eye",
+    "range",
+    "linspace",
+    "shape",
+    "size",
+    "rank",
+    "broadcast_to",
     "unsorted_segment_sum",
 ]
 
@@ -62,7 +83,7 @@ def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
     >>> tf.reshape(tf.range(6), [2, -1]).shape
     TensorShape([2, 3])
     """
-    return _reshape(tensor, shape=_shape_tuple(shape))  # type: ignore[no-any-return]
+    return _reshape(tensor, shape=_shape_tuple(shape))
 
 
 @op("Transpose", same_dtype=())
@@ -93,10 +114,10 @@ def transpose(a: Any, perm: Any = None, conjugate: bool = False, name: str | Non
         from tapeflow.ops.math import conj
 
         out = conj(out)
-    return out  # type: ignore[no-any-return]
+    return out
 
 
-def expand_dims(input: Any, axis: Any, name: str | None = None) -> Tensor:  # noqa: A002
+def expand_dims(input: Any, axis: Any, name: str | None = None) -> Tensor:
     """Inserts a dimension of size 1 at `axis`.
 
     >>> import tapeflow as tf
@@ -112,10 +133,10 @@ def expand_dims(input: Any, axis: Any, name: str | None = None) -> Tensor:  # no
         )
     ax = ax % (ndim + 1)
     shape = x._value.shape
-    return _reshape(x, shape=shape[:ax] + (1,) + shape[ax:])  # type: ignore[no-any-return]
+    return _reshape(x, shape=(*shape[:ax], 1, *shape[ax:]))
 
 
-def squeeze(input: Any, axis: Any = None, name: str | None = None) -> Tensor:  # noqa: A002
+def squeeze(input: Any, axis: Any = None, name: str | None = None) -> Tensor:
     """Removes dimensions of size 1 (only those in `axis`, if given).
 
     >>> import tapeflow as tf
@@ -135,7 +156,7 @@ def squeeze(input: Any, axis: Any = None, name: str | None = None) -> Tensor:  #
                     "[Op:Squeeze]"
                 )
         new = tuple(d for i, d in enumerate(shape) if i not in axes)
-    return _reshape(x, shape=new)  # type: ignore[no-any-return]
+    return _reshape(x, shape=new)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,7 +172,7 @@ def _concat(*values: Any, axis: int = 0) -> Any:
 def _concat_vjp(grad: Tensor, out: Tensor, *inputs: Any, axis: int) -> tuple[Any, ...]:
     # the adjoint of joining is splitting at the same places
     sizes = tuple(x._value.shape[axis] for x in inputs)
-    return _split(grad, sizes=sizes, axis=axis)  # type: ignore[no-any-return]
+    return _split(grad, sizes=sizes, axis=axis)
 
 
 def concat(values: Any, axis: Any, name: str = "concat") -> Tensor:
@@ -174,8 +195,8 @@ def concat(values: Any, axis: Any, name: str = "concat") -> Tensor:
     if len(tensors) == 1:
         from tapeflow.ops.math import identity
 
-        return identity(tensors[0])  # type: ignore[no-any-return]
-    return _concat(*tensors, axis=ax % ndim)  # type: ignore[no-any-return]
+        return identity(tensors[0])
+    return _concat(*tensors, axis=ax % ndim)
 
 
 @op("SplitV", same_dtype=())
@@ -185,11 +206,15 @@ def _split(value: Any, *, sizes: tuple[int, ...], axis: int) -> Any:
 
 
 @_split.defvjp
-def _split_vjp(grads: tuple[Any, ...], outs: Any, value: Tensor, *, sizes: Any, axis: int) -> tuple[Any]:
+def _split_vjp(
+    grads: tuple[Any, ...], outs: Any, value: Tensor, *, sizes: Any, axis: int
+) -> tuple[Any]:
     return (_concat(*grads, axis=axis),)
 
 
-def split(value: Any, num_or_size_splits: Any, axis: Any = 0, num: Any = None, name: str = "split") -> list[Tensor]:
+def split(
+    value: Any, num_or_size_splits: Any, axis: Any = 0, num: Any = None, name: str = "split"
+) -> list[Tensor]:
     """Splits into equal parts (an int) or parts of given sizes (a list; one may be -1).
 
     >>> import tapeflow as tf
@@ -228,7 +253,7 @@ def _stack(*values: Any, axis: int = 0) -> Any:
 
 @_stack.defvjp
 def _stack_vjp(grad: Tensor, out: Tensor, *inputs: Any, axis: int) -> tuple[Any, ...]:
-    return _unstack(grad, axis=axis)  # type: ignore[no-any-return]
+    return _unstack(grad, axis=axis)
 
 
 def stack(values: Any, axis: int = 0, name: str = "stack") -> Tensor:
@@ -249,7 +274,7 @@ def stack(values: Any, axis: int = 0, name: str = "stack") -> Tensor:
     ndim = tensors[0].ndim + 1
     if not -ndim <= axis < ndim:
         raise ValueError(f"Argument `axis` = {axis} not in range [{-ndim}, {ndim})")
-    return _stack(*tensors, axis=axis % ndim)  # type: ignore[no-any-return]
+    return _stack(*tensors, axis=axis % ndim)
 
 
 @op("Unpack", same_dtype=())
@@ -271,7 +296,7 @@ def unstack(value: Any, num: Any = None, axis: int = 0, name: str = "unstack") -
 
 
 @op("Tile", same_dtype=())
-def _tile(input: Any, *, multiples: tuple[int, ...]) -> Any:  # noqa: A002
+def _tile(input: Any, *, multiples: tuple[int, ...]) -> Any:
     return np.tile(input, multiples)
 
 
@@ -282,11 +307,13 @@ def _tile_vjp(grad: Tensor, out: Tensor, x: Tensor, *, multiples: tuple[int, ...
 
     shape = x._value.shape
     split_shape = tuple(v for pair in zip(multiples, shape) for v in pair)
-    summed = reduce_sum(_reshape(grad, shape=split_shape), axis=list(builtins.range(0, 2 * len(shape), 2)))
+    summed = reduce_sum(
+        _reshape(grad, shape=split_shape), axis=list(builtins.range(0, 2 * len(shape), 2))
+    )
     return (summed,)
 
 
-def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:  # noqa: A002
+def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:
     """Repeats the tensor `multiples[i]` times along axis i."""
     x = _tensor(input)
     m = _shape_tuple(multiples)
@@ -295,7 +322,7 @@ def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:  # noqa
             f"Expected multiples argument to be a vector of length {x.ndim} but got length "
             f"{len(m)} [Op:Tile]"
         )
-    return _tile(x, multiples=m)  # type: ignore[no-any-return]
+    return _tile(x, multiples=m)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,20 +332,24 @@ def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:  # noqa
 @op("UnsortedSegmentSum", same_dtype=())
 def _unsorted_segment_sum(data: Any, segment_ids: Any, *, num_segments: int) -> Any:
     ids = np.asarray(segment_ids)
-    out = np.zeros((num_segments,) + np.shape(data)[ids.ndim:], dtype=data.dtype)
+    out = np.zeros((num_segments, *np.shape(data)[ids.ndim :]), dtype=data.dtype)
     np.add.at(out, ids, data)
     return out
 
 
 @_unsorted_segment_sum.defvjp
-def _unsorted_segment_sum_vjp(grad: Tensor, out: Tensor, data: Tensor, ids: Tensor, *, num_segments: int) -> tuple[Any, Any]:
+def _unsorted_segment_sum_vjp(
+    grad: Tensor, out: Tensor, data: Tensor, ids: Tensor, *, num_segments: int
+) -> tuple[Any, Any]:
     # each data row went to one segment: its gradient is that segment's gradient
     return _gather(grad, ids, axis=0, batch_dims=0), None
 
 
-def unsorted_segment_sum(data: Any, segment_ids: Any, num_segments: Any, name: str | None = None) -> Tensor:
+def unsorted_segment_sum(
+    data: Any, segment_ids: Any, num_segments: Any, name: str | None = None
+) -> Tensor:
     """Sums the rows of `data` into `num_segments` buckets named by `segment_ids`."""
-    return _unsorted_segment_sum(data, segment_ids, num_segments=int(num_segments))  # type: ignore[no-any-return]
+    return _unsorted_segment_sum(data, segment_ids, num_segments=int(num_segments))
 
 
 @op("GatherV2", same_dtype=())
@@ -327,14 +358,14 @@ def _gather(params: Any, indices: Any, *, axis: int = 0, batch_dims: int = 0) ->
     n = np.shape(params)[axis]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx[(idx < 0) | (idx >= n)].reshape(-1)[0]
-        raise InvalidArgumentError(
-            f"indices = {bad} is not in [0, {n}) [Op:GatherV2]"
-        )
+        raise InvalidArgumentError(f"indices = {bad} is not in [0, {n}) [Op:GatherV2]")
     return np.take(params, idx, axis=axis)
 
 
 @_gather.defvjp
-def _gather_vjp(grad: Tensor, out: Tensor, params: Tensor, indices: Tensor, *, axis: int, batch_dims: int) -> tuple[Any, Any]:
+def _gather_vjp(
+    grad: Tensor, out: Tensor, params: Tensor, indices: Tensor, *, axis: int, batch_dims: int
+) -> tuple[Any, Any]:
     # scatter-add the gradient rows back to the rows they were gathered from
     p_shape = params._value.shape
     i_ndim = indices.ndim
@@ -345,12 +376,23 @@ def _gather_vjp(grad: Tensor, out: Tensor, params: Tensor, indices: Tensor, *, a
     moved = _transpose(grad, perm=tuple(perm)) if axis else grad
     summed = _unsorted_segment_sum(moved, indices, num_segments=p_shape[axis])
     if axis:
-        back = list(builtins.range(1, axis + 1)) + [0] + list(builtins.range(axis + 1, len(p_shape)))
+        back = [
+            *list(builtins.range(1, axis + 1)),
+            0,
+            *list(builtins.range(axis + 1, len(p_shape))),
+        ]
         summed = _transpose(summed, perm=tuple(back))
     return summed, None
 
 
-def gather(params: Any, indices: Any, validate_indices: Any = None, axis: Any = None, batch_dims: int = 0, name: str | None = None) -> Tensor:
+def gather(
+    params: Any,
+    indices: Any,
+    validate_indices: Any = None,
+    axis: Any = None,
+    batch_dims: int = 0,
+    name: str | None = None,
+) -> Tensor:
     """Gathers slices of `params` along `axis` at `indices`.
 
     >>> import tapeflow as tf
@@ -372,7 +414,7 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, axis: Any = 
             f"Value passed to parameter 'indices' has DataType {idx.dtype.name} not in list of "
             "allowed values: int16, int32, int64"
         )
-    return _gather(p, idx, axis=ax % builtins.max(ndim, 1), batch_dims=0)  # type: ignore[no-any-return]
+    return _gather(p, idx, axis=ax % builtins.max(ndim, 1), batch_dims=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -417,7 +459,7 @@ def _numpy_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 @op("StridedSlice", same_dtype=())
-def _strided_slice(input: Any, *, key: tuple[Any, ...]) -> Any:  # noqa: A002
+def _strided_slice(input: Any, *, key: tuple[Any, ...]) -> Any:
     np_key = _numpy_key(key)
     try:
         out = np.asarray(input)[np_key]
@@ -440,13 +482,15 @@ def _strided_slice_grad(dy: Any, *, shape: tuple[int, ...], key: tuple[Any, ...]
 
 
 @_strided_slice_grad.defvjp
-def _strided_slice_grad_vjp(grad: Tensor, out: Tensor, dy: Tensor, *, shape: Any, key: Any) -> tuple[Any]:
+def _strided_slice_grad_vjp(
+    grad: Tensor, out: Tensor, dy: Tensor, *, shape: Any, key: Any
+) -> tuple[Any]:
     return (_strided_slice(grad, key=key),)
 
 
 def getitem(tensor: Any, key: Any) -> Tensor:
     """`tensor[key]` with TF's indexing: ints, slices with steps, `...`, `tf.newaxis`."""
-    return _strided_slice(tensor, key=strided_slice_key(key))  # type: ignore[no-any-return]
+    return _strided_slice(tensor, key=strided_slice_key(key))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,16 +512,24 @@ def ones(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Te
     return _wrap(np.ones(_shape_tuple(shape), dtype=dtypes.as_dtype(dtype)._np)[()])
 
 
-def zeros_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:  # noqa: A002
+def zeros_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:
     """Zeros with the shape (and, unless given, the dtype) of `input`."""
     out = zeros_like_np(input)
-    return out if dtype is None else _wrap(np.asarray(out._value).astype(dtypes.as_dtype(dtype)._np)[()])  # type: ignore[no-any-return]
+    return (
+        out
+        if dtype is None
+        else _wrap(np.asarray(out._value).astype(dtypes.as_dtype(dtype)._np)[()])
+    )
 
 
-def ones_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:  # noqa: A002
+def ones_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:
     """Ones with the shape (and, unless given, the dtype) of `input`."""
     out = ones_like_np(input)
-    return out if dtype is None else _wrap(np.asarray(out._value).astype(dtypes.as_dtype(dtype)._np)[()])  # type: ignore[no-any-return]
+    return (
+        out
+        if dtype is None
+        else _wrap(np.asarray(out._value).astype(dtypes.as_dtype(dtype)._np)[()])
+    )
 
 
 def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
@@ -493,15 +545,27 @@ def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
     return broadcast_to(v, _shape_tuple(dims))
 
 
-def eye(num_rows: int, num_columns: int | None = None, batch_shape: Any = None, dtype: Any = dtypes.float32, name: str | None = None) -> Tensor:
+def eye(
+    num_rows: int,
+    num_columns: int | None = None,
+    batch_shape: Any = None,
+    dtype: Any = dtypes.float32,
+    name: str | None = None,
+) -> Tensor:
     """An identity matrix (or a batch of them)."""
-    m = np.eye(int(num_rows), None if num_columns is None else int(num_columns), dtype=dtypes.as_dtype(dtype)._np)
+    m = np.eye(
+        int(num_rows),
+        None if num_columns is None else int(num_columns),
+        dtype=dtypes.as_dtype(dtype)._np,
+    )
     if batch_shape is not None:
         m = np.broadcast_to(m, _shape_tuple(batch_shape) + m.shape).copy()
     return _wrap(m)
 
 
-def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, name: str = "range") -> Tensor:  # noqa: A001
+def range(
+    start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, name: str = "range"
+) -> Tensor:
     """Numbers from `start` up to (not including) `limit` by `delta`.
 
     >>> import tapeflow as tf
@@ -510,13 +574,10 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, name
     """
     if limit is None:
         start, limit = 0, start
-    vals = [np.asarray(getattr(v, "_value", v)) for v in (start, limit, delta)]
-    if dtype is None:
-        kinds = [v.dtype for v in vals]
-        if any(k.kind == "f" for k in kinds):
-            target = np.float64 if any(k == np.float64 and hasattr(v, "_value") for k, v in zip(kinds, (start, limit, delta))) else np.float32
-        else:
-            target = np.int64 if any(k == np.int64 and hasattr(v, "_value") for k, v in zip(kinds, (start, limit, delta))) else np.int32
+    vals = [np.asarray(_value(v)) for v in (start, limit, delta)]
+    if dtype is None:  # the widest of the arguments' own dtypes, floats winning over ints
+        floats = [v.dtype for v in vals if v.dtype.kind == "f"]
+        target = max(floats or [v.dtype for v in vals], key=lambda d: d.itemsize)
     else:
         target = dtypes.as_dtype(dtype)._np
     if float(vals[2]) == 0:
@@ -539,17 +600,17 @@ def linspace(start: Any, stop: Any, num: Any, name: str | None = None, axis: int
     return _wrap(out.astype(s._value.dtype))
 
 
-def shape(input: Any, out_type: Any = dtypes.int32, name: str | None = None) -> Tensor:  # noqa: A002
+def shape(input: Any, out_type: Any = dtypes.int32, name: str | None = None) -> Tensor:
     """The shape of `input` as a 1-D integer tensor."""
     return _wrap(np.asarray(np.shape(_value(input)), dtype=dtypes.as_dtype(out_type)._np))
 
 
-def size(input: Any, out_type: Any = dtypes.int32, name: str | None = None) -> Tensor:  # noqa: A002
+def size(input: Any, out_type: Any = dtypes.int32, name: str | None = None) -> Tensor:
     """The number of elements of `input` as a scalar tensor."""
     return _wrap(dtypes.as_dtype(out_type)._np.type(np.size(_value(input))))
 
 
-def rank(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
+def rank(input: Any, name: str | None = None) -> Tensor:
     """The number of dimensions of `input` as a scalar int32 tensor."""
     return _wrap(np.int32(np.ndim(_value(input))))
 

@@ -25,7 +25,13 @@ def _matmul(a: Any, b: Any, *, transpose_a: bool = False, transpose_b: bool = Fa
 
 @_matmul.defvjp
 def _matmul_vjp(
-    grad: Tensor, out: Tensor, a: Tensor, b: Tensor, *, transpose_a: bool, transpose_b: bool,
+    grad: Tensor,
+    out: Tensor,
+    a: Tensor,
+    b: Tensor,
+    *,
+    transpose_a: bool,
+    transpose_b: bool,
     needs: tuple[bool, bool],
 ) -> tuple[Any, Any]:
     # C = op(A) op(B): dA = G op(B)^T (transposed back if A was), dB = op(A)^T G (likewise)
@@ -44,10 +50,18 @@ def _matmul_vjp(
 
 
 def matmul(
-    a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
-    adjoint_a: bool = False, adjoint_b: bool = False, a_is_sparse: bool = False,
-    b_is_sparse: bool = False, output_type: Any = None, grad_a: bool = False,
-    grad_b: bool = False, name: str | None = None,
+    a: Any,
+    b: Any,
+    transpose_a: bool = False,
+    transpose_b: bool = False,
+    adjoint_a: bool = False,
+    adjoint_b: bool = False,
+    a_is_sparse: bool = False,
+    b_is_sparse: bool = False,
+    output_type: Any = None,
+    grad_a: bool = False,
+    grad_b: bool = False,
+    name: str | None = None,
 ) -> Tensor:
     """Matrix product of the last two axes, broadcasting any leading (batch) axes.
 
@@ -73,4 +87,4 @@ def matmul(
             f"Matrix size-incompatible: In[0]: {list(np.shape(a._value))}, In[1]: "
             f"{list(np.shape(b._value))} [Op:MatMul]"
         )
-    return _matmul(a, b, transpose_a=bool(transpose_a), transpose_b=bool(transpose_b))  # type: ignore[no-any-return]
+    return _matmul(a, b, transpose_a=bool(transpose_a), transpose_b=bool(transpose_b))

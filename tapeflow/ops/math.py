@@ -19,12 +19,53 @@ from tapeflow.tape import add
 from tapeflow.tensor import Tensor, convert_to_tensor
 
 __all__ = [
-    "add", "subtract", "multiply", "divide", "truediv", "realdiv", "floordiv", "floormod",
-    "pow", "negative", "square", "sqrt", "rsqrt", "reciprocal", "exp", "log", "sin", "cos",
-    "tan", "tanh", "sigmoid", "abs", "sign", "maximum", "minimum", "where", "clip_by_value",
-    "cast", "conj", "real", "imag", "identity", "stop_gradient", "equal", "not_equal", "less",
-    "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_not",
-    "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "truediv",
+    "realdiv",
+    "floordiv",
+    "floormod",
+    "pow",
+    "negative",
+    "square",
+    "sqrt",
+    "rsqrt",
+    "reciprocal",
+    "exp",
+    "log",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sigmoid",
+    "abs",
+    "sign",
+    "maximum",
+    "minimum",
+    "where",
+    "clip_by_value",
+    "cast",
+    "conj",
+    "real",
+    "imag",
+    "identity",
+    "stop_gradient",
+    "equal",
+    "not_equal",
+    "less",
+    "less_equal",
+    "greater",
+    "greater_equal",
+    "logical_and",
+    "logical_or",
+    "logical_not",
+    "logical_xor",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "invert",
 ]
 
 
@@ -131,7 +172,7 @@ def _floor(x: Any) -> Any:
 
 
 @op("Pow")
-def pow(x: Any, y: Any) -> Any:  # noqa: A001 - TF's name
+def pow(x: Any, y: Any) -> Any:
     if x.dtype.kind in "iu" and np.any(np.asarray(y) < 0):
         from tapeflow.errors import InvalidArgumentError
 
@@ -344,7 +385,7 @@ def _reciprocal_grad_vjp(grad: Tensor, out: Tensor, y: Tensor, dy: Tensor) -> tu
 
 
 @op("Abs")
-def abs(x: Any) -> Any:  # noqa: A001 - TF's name
+def abs(x: Any) -> Any:
     return np.abs(x)
 
 
@@ -480,7 +521,7 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Any:
 
 
 @op("Identity", same_dtype=())
-def identity(input: Any) -> Any:  # noqa: A002 - TF's argument name
+def identity(input: Any) -> Any:
     return input
 
 
@@ -490,7 +531,7 @@ def _identity_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
 
 
 @op("StopGradient", differentiable=False, same_dtype=())
-def stop_gradient(input: Any) -> Any:  # noqa: A002
+def stop_gradient(input: Any) -> Any:
     return input
 
 
@@ -509,7 +550,7 @@ def conj(x: Any, name: str | None = None) -> Any:
 
 
 @op("Real", same_dtype=())
-def real(input: Any) -> Any:  # noqa: A002
+def real(input: Any) -> Any:
     return np.real(input)[()]
 
 
@@ -519,7 +560,7 @@ def _real_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
 
 
 @op("Imag", same_dtype=())
-def imag(input: Any) -> Any:  # noqa: A002
+def imag(input: Any) -> Any:
     return np.imag(input)[()]
 
 

@@ -64,7 +64,7 @@ def softmax(logits: Any, axis: Any = None, name: str | None = None) -> Tensor:
     """
     x = convert_to_tensor(logits) if not hasattr(logits, "_value") else logits
     (ax,) = normalize_axis(-1 if axis is None else axis, np.ndim(x._value), "Softmax") or (-1,)
-    return _softmax(x, axis=ax)  # type: ignore[no-any-return]
+    return _softmax(x, axis=ax)
 
 
 @op("LogSoftmax")
@@ -86,5 +86,4 @@ def log_softmax(logits: Any, axis: Any = None, name: str | None = None) -> Tenso
     """log(softmax(logits)), computed stably."""
     x = convert_to_tensor(logits) if not hasattr(logits, "_value") else logits
     (ax,) = normalize_axis(-1 if axis is None else axis, np.ndim(x._value), "LogSoftmax") or (-1,)
-    return _log_softmax(x, axis=ax)  # type: ignore[no-any-return]
-
+    return _log_softmax(x, axis=ax)

@@ -41,7 +41,7 @@ def _eq(self: Any, other: Any) -> Any:
         return False
     try:
         return m.equal(self, other)
-    except Exception:  # noqa: BLE001 - TF's tensor_equals falls back to False the same way
+    except Exception:
         return False
 
 
@@ -50,7 +50,7 @@ def _ne(self: Any, other: Any) -> Any:
         return True
     try:
         return m.not_equal(self, other)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return True
 
 
@@ -78,7 +78,7 @@ _OPERATORS: dict[str, Any] = {
     "__invert__": _invert,
     "__truediv__": _truediv,
     "__rtruediv__": _rtruediv,
-    "__matmul__": lambda self, other: matmul(self, other),
+    "__matmul__": matmul,
     "__rmatmul__": lambda self, other: matmul(other, self),
     "__getitem__": getitem,
     "__eq__": _eq,
@@ -88,12 +88,20 @@ _OPERATORS: dict[str, Any] = {
     "__gt__": lambda self, other: bind(m.greater, (self, other), {}),
     "__ge__": lambda self, other: bind(m.greater_equal, (self, other), {}),
 }
-for _name, _op in [("add", add), ("sub", m.subtract), ("mul", m.multiply),
-                   ("floordiv", m.floordiv), ("mod", m.floormod), ("pow", m.pow)]:
+for _name, _op in [
+    ("add", add),
+    ("sub", m.subtract),
+    ("mul", m.multiply),
+    ("floordiv", m.floordiv),
+    ("mod", m.floormod),
+    ("pow", m.pow),
+]:
     _OPERATORS[f"__{_name}__"], _OPERATORS[f"__r{_name}__"] = _binary(_op)
-for _name, (_bool, _bit) in {"and": (m.logical_and, m.bitwise_and),
-                              "or": (m.logical_or, m.bitwise_or),
-                              "xor": (m.logical_xor, m.bitwise_xor)}.items():
+for _name, (_bool, _bit) in {
+    "and": (m.logical_and, m.bitwise_and),
+    "or": (m.logical_or, m.bitwise_or),
+    "xor": (m.logical_xor, m.bitwise_xor),
+}.items():
     _OPERATORS[f"__{_name}__"], _OPERATORS[f"__r{_name}__"] = _logical(_bool, _bit)
 
 
@@ -102,8 +110,13 @@ class _VariableSlice(Tensor):
 
     __slots__ = ()
 
-    def assign(self, value: Any, use_locking: bool = False, name: str | None = None,
-               read_value: bool = True) -> Any:
+    def assign(
+        self,
+        value: Any,
+        use_locking: bool = False,
+        name: str | None = None,
+        read_value: bool = True,
+    ) -> Any:
         variable, key = _SLICES[id(self)]
         return variable.scatter_slice(key, value, read_value)
 
@@ -125,7 +138,7 @@ def install() -> None:
     for cls in (Tensor, Variable):
         for name, fn in _OPERATORS.items():
             setattr(cls, name, fn)
-    Variable.__getitem__ = _variable_getitem  # type: ignore[method-assign]
+    setattr(Variable, "__getitem__", _variable_getitem)  # noqa: B010 - after the loop above
 
 
 install()

@@ -27,7 +27,7 @@ def set_seed(seed: int | None) -> None:
 
 
 def get_global_seed() -> int | None:
-    return _state["seed"]  # type: ignore[no-any-return]
+    return _state["seed"]
 
 
 def generator(seed: int | None) -> np.random.Generator:
@@ -61,13 +61,17 @@ def _affine(rnd: np.ndarray, scale: Any, shift: Any, dtype: Any) -> Tensor:
         from tapeflow.ops.math import multiply
         from tapeflow.tape import add
 
-        return add(multiply(_wrap(rnd.astype(dtype)), scale), shift)  # type: ignore[no-any-return]
+        return add(multiply(_wrap(rnd.astype(dtype)), scale), shift)
     return _wrap((rnd * scale + shift).astype(dtype)[()])
 
 
 def normal(
-    shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = dtypes.float32,
-    seed: int | None = None, name: str | None = None,
+    shape: Any,
+    mean: Any = 0.0,
+    stddev: Any = 1.0,
+    dtype: Any = dtypes.float32,
+    seed: int | None = None,
+    name: str | None = None,
 ) -> Tensor:
     """Samples from a normal distribution.
 
@@ -83,8 +87,12 @@ def normal(
 
 
 def uniform(
-    shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = dtypes.float32,
-    seed: int | None = None, name: str | None = None,
+    shape: Any,
+    minval: Any = 0,
+    maxval: Any = None,
+    dtype: Any = dtypes.float32,
+    seed: int | None = None,
+    name: str | None = None,
 ) -> Tensor:
     """Samples uniformly from [minval, maxval) (integers need an explicit maxval)."""
     dt = dtypes.as_dtype(dtype)

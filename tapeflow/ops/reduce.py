@@ -15,7 +15,13 @@ from tapeflow.tape import broadcast_to
 from tapeflow.tensor import Tensor, convert_to_tensor
 
 __all__ = [
-    "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "cumsum", "cumprod",
+    "reduce_sum",
+    "reduce_mean",
+    "reduce_max",
+    "reduce_min",
+    "reduce_prod",
+    "cumsum",
+    "cumprod",
     "normalize_axis",
 ]
 
@@ -43,7 +49,7 @@ def normalize_axis(axis: Any, ndim: int, op_type: str) -> tuple[int, ...] | None
 def _reduction(op_: Any, input_tensor: Any, axis: Any, keepdims: Any) -> Tensor:
     x = convert_to_tensor(input_tensor)
     axes = normalize_axis(axis, x.ndim, op_.type)
-    return op_(x, axis=axes, keepdims=bool(keepdims))  # type: ignore[no-any-return]
+    return op_(x, axis=axes, keepdims=bool(keepdims))
 
 
 def _unreduce(grad: Tensor, x: Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> Tensor:
@@ -65,7 +71,9 @@ def _count(x: Tensor, axis: tuple[int, ...] | None) -> int:
 @op("Sum")
 def _sum(x: Any, *, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
     if x.dtype == np.bool_:
-        raise InvalidArgumentError("Value for attr 'T' of bool is not in the list of allowed values [Op:Sum]")
+        raise InvalidArgumentError(
+            "Value for attr 'T' of bool is not in the list of allowed values [Op:Sum]"
+        )
     return np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
 
 
@@ -75,7 +83,9 @@ def _sum_vjp(grad: Tensor, out: Tensor, x: Tensor, *, axis: Any, keepdims: bool)
     return (_unreduce(grad, x, axis, keepdims),)
 
 
-def reduce_sum(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+def reduce_sum(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
     """Sum over `axis` (all axes if None).
 
     >>> import tapeflow as tf
@@ -99,7 +109,9 @@ def _mean_vjp(grad: Tensor, out: Tensor, x: Tensor, *, axis: Any, keepdims: bool
     return (realdiv(_unreduce(grad, x, axis, keepdims), _count(x, axis)),)
 
 
-def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+def reduce_mean(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
     """Mean over `axis`; integer tensors give the truncated integer mean, as TF does.
 
     >>> import tapeflow as tf
@@ -127,7 +139,9 @@ def _max_vjp(grad: Tensor, out: Tensor, x: Tensor, *, axis: Any, keepdims: bool)
     return _extreme_vjp(grad, out, x, axis, keepdims)
 
 
-def reduce_max(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+def reduce_max(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
     """Maximum over `axis`; tied maxima share the gradient equally."""
     return _reduction(_max, input_tensor, axis, keepdims)
 
@@ -142,7 +156,9 @@ def _min_vjp(grad: Tensor, out: Tensor, x: Tensor, *, axis: Any, keepdims: bool)
     return _extreme_vjp(grad, out, x, axis, keepdims)
 
 
-def reduce_min(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+def reduce_min(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
     """Minimum over `axis`; tied minima share the gradient equally."""
     return _reduction(_min, input_tensor, axis, keepdims)
 
@@ -170,7 +186,9 @@ def _prod_vjp(grad: Tensor, out: Tensor, x: Tensor, *, axis: Any, keepdims: bool
     return (multiply(_unreduce(grad, x, axis, keepdims), others),)
 
 
-def reduce_prod(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+def reduce_prod(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
     """Product over `axis`.
 
     >>> import tapeflow as tf
@@ -185,10 +203,12 @@ def _cum(fn: Any, x: Any, axis: int, exclusive: bool, reverse: bool) -> Any:
     if reverse:
         x = np.flip(x, axis)
     out = fn(x, axis=axis, dtype=x.dtype)
-    if exclusive:
-        identity = np.ones_like if fn is np.cumprod else np.zeros_like
-        first = identity(np.take(out, [0], axis=axis))
-        out = np.concatenate([first, np.delete(out, -1, axis=axis)], axis=axis)
+    if exclusive:  # shift by one along axis, starting from the identity (1 or 0)
+        pad = [(0, 0)] * x.ndim
+        pad[axis] = (1, 0)
+        keep = [slice(None)] * x.ndim
+        keep[axis] = slice(0, x.shape[axis])
+        out = np.pad(out, pad, constant_values=1 if fn is np.cumprod else 0)[tuple(keep)]
     if reverse:
         out = np.flip(out, axis)
     return np.ascontiguousarray(out)
@@ -200,12 +220,16 @@ def _cumsum(x: Any, *, axis: int = 0, exclusive: bool = False, reverse: bool = F
 
 
 @_cumsum.defvjp
-def _cumsum_vjp(grad: Tensor, out: Tensor, x: Tensor, *, axis: int, exclusive: bool, reverse: bool) -> tuple[Any]:
+def _cumsum_vjp(
+    grad: Tensor, out: Tensor, x: Tensor, *, axis: int, exclusive: bool, reverse: bool
+) -> tuple[Any]:
     # the adjoint of a running sum is the running sum the other way
     return (_cumsum(grad, axis=axis, exclusive=exclusive, reverse=not reverse),)
 
 
-def cumsum(x: Any, axis: Any = 0, exclusive: bool = False, reverse: bool = False, name: str | None = None) -> Tensor:
+def cumsum(
+    x: Any, axis: Any = 0, exclusive: bool = False, reverse: bool = False, name: str | None = None
+) -> Tensor:
     """Running sum along `axis`.
 
     >>> import tapeflow as tf
@@ -214,7 +238,7 @@ def cumsum(x: Any, axis: Any = 0, exclusive: bool = False, reverse: bool = False
     """
     x = convert_to_tensor(x)
     (ax,) = normalize_axis(axis, x.ndim, "Cumsum") or (0,)
-    return _cumsum(x, axis=ax, exclusive=bool(exclusive), reverse=bool(reverse))  # type: ignore[no-any-return]
+    return _cumsum(x, axis=ax, exclusive=bool(exclusive), reverse=bool(reverse))
 
 
 @op("Cumprod")
@@ -223,14 +247,18 @@ def _cumprod(x: Any, *, axis: int = 0, exclusive: bool = False, reverse: bool = 
 
 
 @_cumprod.defvjp
-def _cumprod_vjp(grad: Tensor, out: Tensor, x: Tensor, *, axis: int, exclusive: bool, reverse: bool) -> tuple[Any]:
+def _cumprod_vjp(
+    grad: Tensor, out: Tensor, x: Tensor, *, axis: int, exclusive: bool, reverse: bool
+) -> tuple[Any]:
     # TF's rule: reverse-cumsum(out * grad) / x (undefined where x is 0, as in TF)
     summed = _cumsum(multiply(out, grad), axis=axis, exclusive=exclusive, reverse=not reverse)
     return (realdiv(summed, x),)
 
 
-def cumprod(x: Any, axis: Any = 0, exclusive: bool = False, reverse: bool = False, name: str | None = None) -> Tensor:
+def cumprod(
+    x: Any, axis: Any = 0, exclusive: bool = False, reverse: bool = False, name: str | None = None
+) -> Tensor:
     """Running product along `axis`."""
     x = convert_to_tensor(x)
     (ax,) = normalize_axis(axis, x.ndim, "Cumprod") or (0,)
-    return _cumprod(x, axis=ax, exclusive=bool(exclusive), reverse=bool(reverse))  # type: ignore[no-any-return]
+    return _cumprod(x, axis=ax, exclusive=bool(exclusive), reverse=bool(reverse))

@@ -1,0 +1,255 @@
+"""One row per registered op: how to call it, what NumPy says it computes, how to check it.
+
+`test_ops.py` draws input shapes with hypothesis (scalars, empty and broadcast dimensions
+included), compares the forward with NumPy, and checks the gradient numerically with
+`tapeflow.testing.check_gradients` (second order where the op is smooth). A registered op with
+no row fails `test_every_registered_op_has_a_row`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tapeflow as tf
+from tapeflow.ops import array as A
+from tapeflow.ops import math as M
+from tapeflow.ops import nn as N
+from tapeflow.ops import reduce as R
+from tapeflow.tape import ones_like_np, sum_to, zeros_like_np
+
+Shapes = st.SearchStrategy[tuple[tuple[int, ...], ...]]
+
+
+def unary(min_dims: int = 0, max_dims: int = 3, min_side: int = 0) -> Shapes:
+    return hnp.array_shapes(
+        min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=3
+    ).map(lambda s: (s,))
+
+
+def broadcast(n: int = 2) -> Shapes:
+    return hnp.mutually_broadcastable_shapes(num_shapes=n, max_dims=3, max_side=3).map(
+        lambda b: b.input_shapes
+    )
+
+
+def same(n: int, min_dims: int = 0, min_side: int = 0) -> Shapes:
+    return hnp.array_shapes(min_dims=min_dims, max_dims=3, min_side=min_side, max_side=3).map(
+        lambda s: (s,) * n
+    )
+
+
+def fixed(*shapes: tuple[int, ...]) -> Shapes:
+    return st.just(shapes)
+
+
+@st.composite
+def _matmul_shapes(draw: Any) -> tuple[tuple[int, ...], ...]:
+    batch = draw(hnp.array_shapes(min_dims=0, max_dims=1, min_side=1, max_side=2))
+    m, k, n = (draw(st.integers(1, 3)) for _ in range(3))
+    return ((*batch, m, k), (k, n))
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    op: str  # the registered op type this row covers
+    fn: Callable[..., Any]  # calls it (through the public API where there is one)
+    numpy: Callable[..., Any] | None = None  # the same math in NumPy
+    shapes: Shapes = field(default_factory=unary)
+    domain: tuple[float, float] = (-2.0, 2.0)
+    order: int = 2  # gradient order checked; 0: TF has no gradient, so tapeflow gives None
+    dtype: Any = np.float64
+    custom: Callable[[list[np.ndarray]], None] | None = None  # replaces the generic checks
+
+
+def _var_read_check(arrays: list[np.ndarray]) -> None:
+    v = tf.Variable(arrays[0])
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(tf.sin(v))
+    np.testing.assert_allclose(tape.gradient(y, v).numpy(), np.cos(arrays[0]), rtol=1e-12)
+
+
+def _np_log_softmax(x: np.ndarray) -> np.ndarray:
+    shifted = x - x.max(-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+
+
+def _positive(lo: float = 0.5, hi: float = 2.0) -> tuple[float, float]:
+    return (lo, hi)
+
+
+SPECS: list[OpSpec] = [
+    # -- arithmetic ---------------------------------------------------------------------------
+    OpSpec("AddV2", tf.add, np.add, broadcast()),
+    OpSpec("Sub", tf.subtract, np.subtract, broadcast()),
+    OpSpec("Mul", tf.multiply, np.multiply, broadcast()),
+    OpSpec("RealDiv", tf.divide, np.divide, broadcast(), domain=_positive()),
+    OpSpec("Pow", tf.pow, np.power, broadcast(), domain=_positive()),
+    OpSpec("FloorDiv", M.floordiv, np.floor_divide, broadcast(), _positive(), order=0),
+    OpSpec("FloorMod", M.floormod, np.mod, broadcast(), domain=_positive(), order=1),
+    OpSpec("Floor", M._floor, np.floor, order=0),
+    OpSpec("Neg", tf.negative, np.negative),
+    OpSpec("Square", tf.square, np.square),
+    OpSpec("Sqrt", tf.sqrt, np.sqrt, domain=_positive()),
+    OpSpec("Rsqrt", M.rsqrt, lambda x: 1 / np.sqrt(x), domain=_positive()),
+    OpSpec("Reciprocal", tf.reciprocal, np.reciprocal, domain=_positive()),
+    OpSpec("Exp", tf.exp, np.exp),
+    OpSpec("Log", tf.math.log, np.log, domain=_positive()),
+    OpSpec("Sin", tf.sin, np.sin),
+    OpSpec("Cos", tf.cos, np.cos),
+    OpSpec("Tan", tf.tan, np.tan, domain=(-1.0, 1.0)),
+    OpSpec("Tanh", tf.tanh, np.tanh),
+    OpSpec("Sigmoid", tf.sigmoid, lambda x: 1 / (1 + np.exp(-x))),
+    OpSpec("Abs", tf.abs, np.abs),
+    OpSpec("Sign", tf.sign, np.sign, order=1),
+    OpSpec("Maximum", tf.maximum, np.maximum, broadcast()),
+    OpSpec("Minimum", tf.minimum, np.minimum, broadcast()),
+    OpSpec(
+        "SelectV2",
+        lambda x, y: tf.where(x > y, x, y),
+        lambda x, y: np.where(x > y, x, y),
+        broadcast(),
+    ),
+    OpSpec("Where", tf.where, np.argwhere, order=0),
+    # fused gradient kernels, called directly: (y, dy)
+    OpSpec("TanhGrad", M.tanh_grad, lambda y, dy: dy * (1 - y * y), same(2)),
+    OpSpec("SigmoidGrad", M.sigmoid_grad, lambda y, dy: dy * y * (1 - y), same(2)),
+    OpSpec("SqrtGrad", M.sqrt_grad, lambda y, dy: dy * 0.5 / y, same(2), domain=_positive()),
+    OpSpec("RsqrtGrad", M.rsqrt_grad, lambda y, dy: -0.5 * dy * y**3, same(2)),
+    OpSpec("ReciprocalGrad", M.reciprocal_grad, lambda y, dy: -dy * y * y, same(2)),
+    OpSpec("ReluGrad", N._relu_grad, lambda y, dy: np.where(y > 0, dy, 0), same(2)),
+    # -- casts, identity, complex ---------------------------------------------------------
+    OpSpec("Cast", lambda x: tf.math.real(tf.cast(x, tf.complex128)), lambda x: x),
+    OpSpec("Real", lambda x: tf.math.real(tf.cast(x, tf.complex128) * (1 + 2j)), lambda x: x),
+    OpSpec("Imag", lambda x: tf.math.imag(tf.cast(x, tf.complex128) * (1 + 2j)), lambda x: 2 * x),
+    OpSpec("Conj", lambda x: tf.math.imag(M._conj(tf.cast(x, tf.complex128) * 1j)), lambda x: -x),
+    OpSpec("Identity", tf.identity, lambda x: x),
+    OpSpec("StopGradient", tf.stop_gradient, lambda x: x, order=0),
+    OpSpec("ReadVariableOp", tf.identity, custom=_var_read_check),
+    OpSpec("OnesLike", ones_like_np, np.ones_like, order=0),
+    OpSpec("ZerosLike", zeros_like_np, np.zeros_like, order=0),
+    # -- comparisons and logic (no gradient) --------------------------------------------------
+    OpSpec("Equal", tf.equal, np.equal, broadcast(), order=0),
+    OpSpec("NotEqual", tf.not_equal, np.not_equal, broadcast(), order=0),
+    OpSpec("Less", tf.less, np.less, broadcast(), order=0),
+    OpSpec("LessEqual", tf.less_equal, np.less_equal, broadcast(), order=0),
+    OpSpec("Greater", tf.greater, np.greater, broadcast(), order=0),
+    OpSpec("GreaterEqual", tf.greater_equal, np.greater_equal, broadcast(), order=0),
+    OpSpec("LogicalAnd", tf.logical_and, np.logical_and, broadcast(), order=0, dtype=np.bool_),
+    OpSpec("LogicalOr", tf.logical_or, np.logical_or, broadcast(), order=0, dtype=np.bool_),
+    OpSpec("LogicalXor", M.logical_xor, np.logical_xor, broadcast(), order=0, dtype=np.bool_),
+    OpSpec("LogicalNot", tf.logical_not, np.logical_not, order=0, dtype=np.bool_),
+    OpSpec("BitwiseAnd", M.bitwise_and, np.bitwise_and, broadcast(), order=0, dtype=np.int32),
+    OpSpec("BitwiseOr", M.bitwise_or, np.bitwise_or, broadcast(), order=0, dtype=np.int32),
+    OpSpec("BitwiseXor", M.bitwise_xor, np.bitwise_xor, broadcast(), order=0, dtype=np.int32),
+    OpSpec("Invert", M.invert, np.invert, order=0, dtype=np.int32),
+    # -- reductions -------------------------------------------------------------------------
+    OpSpec("Sum", lambda x: tf.reduce_sum(x, axis=-1), lambda x: np.sum(x, -1), unary(min_dims=1)),
+    OpSpec(
+        "Mean",
+        lambda x: tf.reduce_mean(x, axis=0, keepdims=True),
+        lambda x: np.mean(x, 0, keepdims=True),
+        unary(min_dims=1, min_side=1),
+    ),
+    OpSpec(
+        "Max",
+        lambda x: tf.reduce_max(x, axis=-1),
+        lambda x: np.max(x, -1),
+        unary(min_dims=1, min_side=1),
+    ),
+    OpSpec("Min", tf.reduce_min, np.min, unary(min_side=1)),
+    OpSpec(
+        "Prod",
+        lambda x: tf.reduce_prod(x, axis=0),
+        lambda x: np.prod(x, 0),
+        unary(min_dims=1),
+        domain=_positive(),
+    ),
+    OpSpec(
+        "Cumsum",
+        lambda x: R.cumsum(x, axis=-1, exclusive=True),
+        lambda x: np.cumsum(x, -1) - x,
+        unary(min_dims=1),
+    ),
+    OpSpec(
+        "Cumprod",
+        lambda x: R.cumprod(x, axis=0, reverse=True),
+        lambda x: np.flip(np.cumprod(np.flip(x, 0), 0), 0),
+        unary(min_dims=1),
+        domain=_positive(),
+    ),
+    OpSpec(
+        "SumTo",
+        lambda x: sum_to(x, shape=(1,) * (x.ndim - 1) + (x.shape[-1],)),
+        lambda x: np.sum(x, tuple(range(x.ndim - 1)), keepdims=True),
+        unary(min_dims=1),
+    ),
+    # -- shapes ---------------------------------------------------------------------------
+    OpSpec("Reshape", lambda x: tf.reshape(x, [-1]), lambda x: x.reshape(-1)),
+    OpSpec("Transpose", tf.transpose, np.transpose),
+    OpSpec(
+        "BroadcastTo",
+        lambda x: tf.broadcast_to(x, (2, *x.shape)),
+        lambda x: np.broadcast_to(x, (2, *x.shape)),
+    ),
+    OpSpec(
+        "ConcatV2",
+        lambda x, y: tf.concat([x, y], axis=0),
+        lambda x, y: np.concatenate([x, y]),
+        same(2, min_dims=1),
+    ),
+    OpSpec(
+        "SplitV", lambda x: tf.split(x, [1, 2], axis=0), lambda x: np.split(x, [1]), fixed((3, 2))
+    ),
+    OpSpec(
+        "Pack", lambda x, y: tf.stack([x, y], axis=-1), lambda x, y: np.stack([x, y], -1), same(2)
+    ),
+    OpSpec(
+        "Unpack",
+        lambda x: tf.unstack(x, axis=1),
+        lambda x: list(np.moveaxis(x, 1, 0)),
+        fixed((2, 3, 2)),
+    ),
+    OpSpec("Tile", lambda x: tf.tile(x, [2] * x.ndim), lambda x: np.tile(x, [2] * x.ndim)),
+    OpSpec(
+        "StridedSlice",
+        lambda x: x[..., ::-2, None],
+        lambda x: x[..., ::-2, None],
+        unary(min_dims=1),
+    ),
+    OpSpec(
+        "StridedSliceGrad",
+        lambda dy: A._strided_slice_grad(
+            dy, shape=(4, *dy.shape[1:]), key=A.strided_slice_key(slice(None, None, 2))
+        ),
+        lambda dy: np.stack([dy[0], 0 * dy[0], dy[1], 0 * dy[1]]),
+        fixed((2, 3)),
+    ),
+    OpSpec(
+        "GatherV2",
+        lambda x: tf.gather(x, [2, 0, 2], axis=1),
+        lambda x: x[:, [2, 0, 2]],
+        fixed((2, 3, 2)),
+    ),
+    OpSpec(
+        "UnsortedSegmentSum",
+        lambda x: A.unsorted_segment_sum(x, [0, 2, 0], 3),
+        lambda x: np.stack([x[0] + x[2], 0 * x[0], x[1]]),
+        fixed((3, 2)),
+    ),
+    # -- linear algebra and nn ------------------------------------------------------------
+    OpSpec("MatMul", tf.matmul, np.matmul, _matmul_shapes()),
+    OpSpec("Relu", tf.nn.relu, lambda x: np.maximum(x, 0)),
+    OpSpec(
+        "Softmax",
+        tf.nn.softmax,
+        lambda x: np.exp(_np_log_softmax(x)),
+        unary(min_dims=1, min_side=1),
+    ),
+    OpSpec("LogSoftmax", tf.nn.log_softmax, _np_log_softmax, unary(min_dims=1, min_side=1)),
+]
