@@ -19,7 +19,19 @@ from tapeflow import dtypes
 from tapeflow.errors import InvalidArgumentError
 from tapeflow.tensor import Tensor, _wrap, convert_to_tensor, to_array
 
-__all__ = ["Op", "op", "bind", "REGISTRY", "state", "read_variable", "variable_types"]
+__all__ = [
+    "Op",
+    "op",
+    "bind",
+    "REGISTRY",
+    "state",
+    "read_variable",
+    "variable_types",
+    "push_recorder",
+    "remove_recorder",
+    "insert_recorder",
+    "FLOAT_SCALARS",
+]
 
 # Forward code divides by zero and overflows exactly as TF kernels do (inf, nan); NumPy's
 # warnings about it would be noise. This is process-wide, as TF's own behaviour is.
@@ -34,6 +46,29 @@ class _RecorderState(threading.local):
 
 
 state = _RecorderState()
+_active = 0  # recorders active in all threads: while 0, bind() skips the thread-local lookup
+
+
+def push_recorder(recorder: Any) -> None:
+    global _active  # noqa: PLW0603 - one counter, written only here
+    state.recorders.append(recorder)
+    _active += 1
+
+
+def remove_recorder(recorder: Any) -> int:
+    """Removes `recorder` from this thread's stack; returns the position it had."""
+    global _active  # noqa: PLW0603
+    position = state.recorders.index(recorder)
+    del state.recorders[position]
+    _active -= 1
+    return position
+
+
+def insert_recorder(position: int, recorder: Any) -> None:
+    global _active  # noqa: PLW0603
+    state.recorders.insert(position, recorder)
+    _active += 1
+
 
 # Variable classes register here, so bind() can read them without this module importing them.
 variable_types: set[type] = set()
@@ -201,7 +236,7 @@ def _coerce(op: Op, index: int, a: Any, ref: np.dtype) -> Any:
     return converted
 
 
-def _convert(op: Op, args: tuple[Any, ...]) -> list[Any]:
+def _convert(op: Op, args: tuple[Any, ...]) -> Any:
     group = op.same_dtype
     if group is True:
         group = range(len(args))  # type: ignore[assignment]
@@ -231,11 +266,42 @@ def _convert(op: Op, args: tuple[Any, ...]) -> list[Any]:
 # Running an op
 
 
+# NumPy scalar types whose dtype is floating: `type(v) in` is far cheaper than `v.dtype.kind`
+FLOAT_SCALARS = frozenset({np.float16, np.float32, np.float64, np.complex64, np.complex128})
+_ndarray = np.ndarray
+_new = object.__new__
+
+
+def _pair(op: Op, a: Any, b: Any) -> Any:
+    """Values of a same-dtype binary op: fast for Tensors and Python floats, else _convert."""
+    if type(a) is Tensor:
+        av = a._value
+        tb = type(b)
+        if tb is Tensor:
+            bv = b._value
+            ta = type(av)
+            if (ta is type(bv) and ta is not _ndarray) or av.dtype == bv.dtype:
+                return av, bv
+        elif tb is float and (type(av) in FLOAT_SCALARS or av.dtype.kind in "fc"):
+            return av, b
+    elif type(b) is Tensor and type(a) is float:
+        bv = b._value
+        if type(bv) in FLOAT_SCALARS or bv.dtype.kind in "fc":
+            return a, bv
+    return _convert(op, (a, b))
+
+
 def bind(op: Op, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
     """Runs `op` on `args` and, if anything is recording, records it."""
-    values = _convert(op, args)
+    n = len(args)
+    if n == 2 and op.same_dtype is True:
+        values = _pair(op, args[0], args[1])
+    elif n == 1 and type(args[0]) is Tensor:
+        values = (args[0]._value,)
+    else:
+        values = _convert(op, args)
     try:
-        out = op.forward(*values, **attrs)
+        out = op.forward(*values, **attrs) if attrs else op.forward(*values)
     except (ValueError, IndexError) as e:  # NumPy's shape and axis complaints, in TF's words
         if "broadcast" in str(e):
             shapes = " vs. ".join(str(list(np.shape(v))) for v in values)
@@ -245,27 +311,40 @@ def bind(op: Op, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
         raise InvalidArgumentError(f"{e} [Op:{op.type}]") from e
     if type(out) is tuple:
         outputs = tuple(_wrap(o) for o in out)
-        result: Any = outputs
-        multi = True
-    else:
-        result = _wrap(out)
-        outputs = (result,)
-        multi = False
-    recorders = state.recorders
-    if recorders and op.differentiable:
-        _record(op, args, values, outputs, attrs, multi, recorders)
+        if _active and op.differentiable and state.recorders:
+            _record(op, args, values, outputs, attrs, True, state.recorders)
+        return outputs
+    result = _new(Tensor)
+    result._value = out
+    if _active and op.differentiable and state.recorders:
+        _record(op, args, values, (result,), attrs, False, state.recorders)
     return result
 
 
 def _record(
     op: Op,
     args: tuple[Any, ...],
-    values: list[Any],
+    values: Any,
     outputs: tuple[Tensor, ...],
     attrs: dict[str, Any],
     multi: bool,
     recorders: list[Any],
 ) -> None:
+    for a in args:
+        if type(a) is not Tensor:
+            break
+    else:  # the common case: every input is already a Tensor
+        _offer(
+            (
+                op,
+                args,
+                outputs,
+                {**op.attr_defaults, **attrs} if op.attr_defaults else attrs,
+                multi,
+            ),
+            recorders,
+        )
+        return
     inputs: list[Any] = []
     for a, v in zip(args, values):
         t = type(a)
@@ -278,10 +357,15 @@ def _record(
         elif isinstance(v, (np.ndarray, np.generic)):
             inputs.append(_wrap(v))
         else:  # a Python scalar that took its tensor partner's dtype
-            inputs.append(_wrap(np.asarray(v, dtype=outputs[0]._value.dtype)[()]))
+            ov = outputs[0]._value
+            cls = type(ov)
+            inputs.append(_wrap(cls(v) if cls in FLOAT_SCALARS else ov.dtype.type(v)))
     if op.attr_defaults:
         attrs = {**op.attr_defaults, **attrs}
-    entry = (op, tuple(inputs), outputs, attrs, multi)
+    _offer((op, tuple(inputs), outputs, attrs, multi), recorders)
+
+
+def _offer(entry: Entry, recorders: list[Any]) -> None:
     for r in recorders:
         r.record(entry)
 
@@ -299,7 +383,7 @@ def read_variable(v: Any) -> Tensor:
     """A Tensor with the variable's current value; recorded, so gradients reach the variable."""
     t = _wrap(READ.forward(v._value))
     recorders = state.recorders
-    if recorders:
+    if _active and recorders:
         entry: Entry = (READ, (v,), (t,), {}, False)
         for r in recorders:
             r.record_read(v, entry)

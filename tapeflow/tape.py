@@ -18,9 +18,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+from numpy import ndarray
 
 from tapeflow import nest
-from tapeflow.op import dtype_mismatch, op, state, variable_types
+from tapeflow.op import (
+    FLOAT_SCALARS,
+    dtype_mismatch,
+    insert_recorder,
+    op,
+    push_recorder,
+    remove_recorder,
+    state,
+    variable_types,
+)
 from tapeflow.tensor import Tensor, convert_to_tensor
 
 __all__ = ["GradientTape", "UnconnectedGradients", "add", "sum_to", "broadcast_to"]
@@ -99,24 +109,32 @@ def zeros_like_np(x: Any) -> Any:
 
 
 def backward(
-    entries: list[Any], grads: dict[int, Any], source_ids: set[int], consume: bool
+    entries: list[Any],
+    grads: dict[int, Any],
+    source_ids: set[int],
+    consume: bool,
+    reach: set[int] | None = None,
 ) -> dict[int, Any]:
     """Propagates the cotangents in `grads` (id -> Tensor) back through `entries`.
 
-    Only entries on a path from a source are walked (found by one forward scan). With
-    `consume`, entries are dropped as soon as they are used, and so are cotangents, so peak
-    memory stays near what the forward pass held.
+    Only entries on a path from a source are walked: `reach` is the set of ids that depend on
+    a source; when not given, one forward scan finds it. With `consume`, entries are dropped as
+    soon as they are used, and so are cotangents, so peak memory stays near what the forward
+    pass held.
     """
-    reach = set(source_ids)
-    path = []
-    for entry in entries:
-        for x in entry[1]:
-            if id(x) in reach:
-                path.append(entry)
-                for o in entry[2]:
-                    reach.add(id(o))
-                break
-    if consume:
+    if reach is None:
+        reach = set(source_ids)
+        path = []
+        for entry in entries:
+            for x in entry[1]:
+                if id(x) in reach:
+                    path.append(entry)
+                    for o in entry[2]:
+                        reach.add(id(o))
+                    break
+    else:
+        path = entries if consume else list(entries)
+    if consume and path is not entries:
         entries.clear()
     while path:
         op_, inputs, outputs, attrs, multi = path.pop()
@@ -134,19 +152,24 @@ def backward(
             grad = grads.get(k) if k in source_ids else grads.pop(k, None)
             if grad is None:
                 continue
-        if op_.vjp is None:
+        vjp = op_.vjp
+        if vjp is None:
             raise LookupError(f"gradient registry has no entry for: {op_.type}")
         if op_.vjp_wants_needs:
-            needs = tuple(id(x) in reach for x in inputs)
-            in_grads = op_.vjp(grad, out, *inputs, needs=needs, **attrs)
+            needs = tuple([id(x) in reach for x in inputs])
+            in_grads = vjp(grad, out, *inputs, needs=needs, **attrs)
         else:
-            in_grads = op_.vjp(grad, out, *inputs, **attrs)
+            in_grads = vjp(grad, out, *inputs, **attrs)
         for x, g in zip(inputs, in_grads):
             k = id(x)
             if g is None or k not in reach:
                 continue
-            shape = x._value.shape
-            gx = g if g._value.shape == shape else sum_to(g, shape=shape)
+            xv, gv = x._value, g._value
+            # two NumPy scalars of one type have one shape; otherwise compare, and unbroadcast
+            if (type(gv) is type(xv) and type(gv) is not ndarray) or gv.shape == xv.shape:
+                gx = g
+            else:
+                gx = sum_to(g, shape=xv.shape)
             prev = grads.get(k)
             grads[k] = gx if prev is None else add(prev, gx)
     return grads
@@ -220,7 +243,8 @@ class GradientTape:
             return
         self._entries.append(entry)
         for o in entry[2]:
-            if o._value.dtype.kind in "fc":
+            v = o._value
+            if type(v) in FLOAT_SCALARS or v.dtype.kind in "fc":
                 tracked.add(id(o))
 
     def record_read(self, variable: Any, entry: Any) -> None:
@@ -238,13 +262,13 @@ class GradientTape:
             )
         if self._used:  # a used-up non-persistent tape starts afresh, as TF's does
             self._used = False
-        state.recorders.append(self)
+        push_recorder(self)
         self._entered = True
         return self
 
     def __exit__(self, typ: Any, value: Any, traceback: Any) -> None:
         if self in state.recorders:
-            state.recorders.remove(self)
+            remove_recorder(self)
 
     @property
     def _recording(self) -> bool:
@@ -262,13 +286,11 @@ class GradientTape:
             if not self._entered:
                 raise RuntimeError("Trying to stop recording a tape which is not recording.")
             raise ValueError("Tape is not recording.")
-        recorders = state.recorders
-        position = recorders.index(self)
-        recorders.remove(self)
+        position = remove_recorder(self)
         try:
             yield
         finally:
-            recorders.insert(min(position, len(recorders)), self)
+            insert_recorder(min(position, len(state.recorders)), self)
 
     def reset(self) -> None:
         """Forgets everything recorded and watched, as exiting and re-entering would."""
@@ -416,7 +438,7 @@ class GradientTape:
     def _walk(self, seeds: dict[int, Any], flat_sources: list[Any]) -> dict[int, Any]:
         recording = self._recording
         if recording and not self._persistent:
-            state.recorders.remove(self)  # TF: gradient() inside the block stops the tape
+            remove_recorder(self)  # TF: gradient() inside the block stops the tape
         elif recording and not _warned["inside"]:
             _warned["inside"] = True
             logger.warning(
@@ -428,12 +450,17 @@ class GradientTape:
                 "derivatives."
             )
         # only tensors this tape tracks can receive gradients (an unwatched constant gets None)
-        source_ids = {id(s) for s in flat_sources} & self._tracked
+        tracked = self._tracked
+        source_ids = {id(s) for s in flat_sources} & tracked
+        # Every entry depends on some watched tensor; if all of those are sources, every
+        # tracked id depends on a source and the walk needs no pruning scan.
+        all_sources = all(k in source_ids for k in self._watched if k in tracked)
+        reach = tracked if all_sources else None
         if self._persistent:
-            return backward(list(self._entries), seeds, source_ids, consume=False)
+            return backward(self._entries, seeds, source_ids, consume=False, reach=reach)
         entries = self._entries
         self._entries = []
         self._tracked = set()
         self._watched = {}
         self._used = True
-        return backward(entries, seeds, source_ids, consume=True)
+        return backward(entries, seeds, source_ids, consume=True, reach=reach)

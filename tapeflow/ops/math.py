@@ -69,8 +69,12 @@ __all__ = [
 ]
 
 
+_REAL_SCALARS = frozenset({np.float16, np.float32, np.float64})
+
+
 def _is_complex(t: Any) -> bool:
-    return t._value.dtype.kind == "c"
+    v = t._value
+    return type(v) not in _REAL_SCALARS and v.dtype.kind == "c"
 
 
 def conj_if_complex(t: Tensor) -> Tensor:
@@ -88,8 +92,10 @@ def subtract(x: Any, y: Any) -> Any:
 
 
 @subtract.defvjp
-def _subtract_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
-    return grad, negative(grad)
+def _subtract_vjp(
+    grad: Tensor, out: Tensor, x: Tensor, y: Tensor, needs: tuple[bool, bool]
+) -> tuple[Any, Any]:
+    return grad, negative(grad) if needs[1] else None
 
 
 @op("Mul")
@@ -98,9 +104,14 @@ def multiply(x: Any, y: Any) -> Any:
 
 
 @multiply.defvjp
-def _multiply_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+def _multiply_vjp(
+    grad: Tensor, out: Tensor, x: Tensor, y: Tensor, needs: tuple[bool, bool]
+) -> tuple[Any, Any]:
     # d(xy)/dx = y, d(xy)/dy = x
-    return multiply(grad, conj_if_complex(y)), multiply(grad, conj_if_complex(x))
+    return (
+        multiply(grad, conj_if_complex(y)) if needs[0] else None,
+        multiply(grad, conj_if_complex(x)) if needs[1] else None,
+    )
 
 
 @op("RealDiv")
@@ -109,10 +120,16 @@ def realdiv(x: Any, y: Any) -> Any:
 
 
 @realdiv.defvjp
-def _realdiv_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+def _realdiv_vjp(
+    grad: Tensor, out: Tensor, x: Tensor, y: Tensor, needs: tuple[bool, bool]
+) -> tuple[Any, Any]:
     # d(x/y)/dx = 1/y, d(x/y)/dy = -x/y^2 (TF computes it as -x/y/y: 0/0 at 0 gives nan, kept)
-    y = conj_if_complex(y)
-    return realdiv(grad, y), multiply(grad, realdiv(realdiv(negative(conj_if_complex(x)), y), y))
+    yc = conj_if_complex(y)
+    gx = realdiv(grad, yc) if needs[0] else None
+    gy = None
+    if needs[1]:
+        gy = multiply(grad, realdiv(realdiv(negative(conj_if_complex(x)), yc), yc))
+    return gx, gy
 
 
 def truediv(x: Any, y: Any, name: str | None = None) -> Tensor:
