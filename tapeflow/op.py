@@ -102,6 +102,7 @@ class Op:
         "same_dtype",
         "attr_defaults",
         "vjp_wants_needs",
+        "vjp_batched",
         "__name__",
         "__qualname__",
         "__wrapped__",
@@ -119,6 +120,7 @@ class Op:
         self.forward = forward
         self.vjp: Callable[..., Any] | None = None
         self.vjp_wants_needs = False
+        self.vjp_batched = False
         self.differentiable = differentiable
         self.same_dtype = same_dtype
         params = inspect.signature(forward).parameters.values()
@@ -136,11 +138,21 @@ class Op:
     def __call__(self, *args: Any, name: str | None = None, **attrs: Any) -> Any:
         return bind(self, args, attrs)
 
-    def defvjp(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def defvjp(self, fn: Callable[..., Any] | None = None, *, batched: bool = False) -> Any:
         """Registers the gradient rule. A rule with a `needs` parameter is told which inputs
-        need a gradient, so it can skip the work for the others (matmul, conv)."""
+        need a gradient, so it can skip the work for the others (matmul, conv).
+
+        `@x.defvjp(batched=True)` says the rule also accepts a cotangent with extra leading
+        axes (`grad.ndim - out.ndim` of them) and returns input gradients with the same
+        leading axes: jacobians then take one backward walk. Elementwise rules are batched
+        as written (NumPy broadcasts); rules that name axes or shapes must shift them. An
+        unmarked rule still works in a jacobian, one row at a time (tapeflow/jacobian.py).
+        """
+        if fn is None:
+            return lambda f: self.defvjp(f, batched=batched)
         self.vjp = fn
         self.vjp_wants_needs = "needs" in inspect.signature(fn).parameters
+        self.vjp_batched = batched
         return fn
 
     def __repr__(self) -> str:
@@ -376,7 +388,7 @@ def _read_forward(value: Any) -> Any:
 
 READ = Op("ReadVariableOp", _read_forward)
 REGISTRY[READ.type] = READ
-READ.defvjp(lambda grad, out, variable: (grad,))  # a read is the identity
+READ.defvjp(lambda grad, out, variable: (grad,), batched=True)  # a read is the identity
 
 
 def read_variable(v: Any) -> Tensor:

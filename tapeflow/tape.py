@@ -47,38 +47,49 @@ def add(x: Any, y: Any) -> Any:
     return x + y
 
 
-@add.defvjp
+@add.defvjp(batched=True)
 def _add_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
     # d(x+y) = dx + dy; the engine sums each back to its input's shape
     return grad, grad
 
 
-def _sum_to_np(x: Any, *, shape: tuple[int, ...]) -> Any:
-    lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, d in enumerate(shape) if d == 1 and x.shape[lead + i] != 1
+def _sum_to_np(x: Any, *, shape: tuple[int, ...], batch: int = 0) -> Any:
+    # `batch` leading axes are kept as they are (a jacobian's rows); the rest is summed to shape
+    lead = x.ndim - batch - len(shape)
+    axes = tuple(range(batch, batch + lead)) + tuple(
+        batch + lead + i for i, d in enumerate(shape) if d == 1 and x.shape[batch + lead + i] != 1
     )
     out = np.sum(x, axis=axes, keepdims=True) if axes else x
-    return out.reshape(shape) if lead else out
+    return out.reshape(x.shape[:batch] + shape) if lead else out
 
 
 sum_to = op("SumTo")(_sum_to_np)  # the adjoint of broadcasting; not a TF op, the engine's own
 
 
 @op("BroadcastTo", same_dtype=())
-def _broadcast_to(x: Any, *, shape: tuple[int, ...]) -> Any:
+def _broadcast_to(x: Any, *, shape: tuple[int, ...], batch: int = 0) -> Any:
+    if batch:  # keep the leading batch axes; align the rest to `shape` from the right
+        lead = x.shape[:batch]
+        x = x.reshape(lead + (1,) * (batch + len(shape) - x.ndim) + x.shape[batch:])
+        shape = lead + shape
     return np.broadcast_to(x, shape).copy()  # a copy: tensors never alias writeable views
 
 
-@sum_to.defvjp
-def _sum_to_vjp(grad: Tensor, out: Tensor, x: Tensor, *, shape: tuple[int, ...]) -> tuple[Any]:
-    # summing is linear: its adjoint broadcasts back
-    return (_broadcast_to(grad, shape=x._value.shape),)
+@sum_to.defvjp(batched=True)
+def _sum_to_vjp(
+    grad: Tensor, out: Tensor, x: Tensor, *, shape: tuple[int, ...], batch: int
+) -> tuple[Any]:
+    # summing is linear: its adjoint broadcasts back (grad may carry extra leading axes)
+    lead = grad._value.ndim - len(shape)  # its own batch axes plus any the cotangent brings
+    return (_broadcast_to(grad, shape=x._value.shape[batch:], batch=lead),)
 
 
-@_broadcast_to.defvjp
-def _broadcast_to_vjp(grad: Tensor, out: Tensor, x: Tensor, *, shape: Any) -> tuple[Any]:
-    return (sum_to(grad, shape=x._value.shape),)
+@_broadcast_to.defvjp(batched=True)
+def _broadcast_to_vjp(
+    grad: Tensor, out: Tensor, x: Tensor, *, shape: Any, batch: int
+) -> tuple[Any]:
+    lead = grad._value.ndim - out._value.ndim + batch
+    return (sum_to(grad, shape=x._value.shape[batch:], batch=lead),)
 
 
 def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:
@@ -114,13 +125,15 @@ def backward(
     source_ids: set[int],
     consume: bool,
     reach: set[int] | None = None,
+    batched: Any = None,
 ) -> dict[int, Any]:
     """Propagates the cotangents in `grads` (id -> Tensor) back through `entries`.
 
     Only entries on a path from a source are walked: `reach` is the set of ids that depend on
     a source; when not given, one forward scan finds it. With `consume`, entries are dropped as
     soon as they are used, and so are cotangents, so peak memory stays near what the forward
-    pass held.
+    pass held. `batched` (tapeflow.jacobian.Batched) walks cotangents with extra leading axes,
+    many vector-Jacobian products at once; it calls the VJPs and undoes broadcasting.
     """
     if reach is None:
         reach = set(source_ids)
@@ -155,7 +168,9 @@ def backward(
         vjp = op_.vjp
         if vjp is None:
             raise LookupError(f"gradient registry has no entry for: {op_.type}")
-        if op_.vjp_wants_needs:
+        if batched is not None:
+            in_grads = batched.vjp(op_, grad, out, inputs, attrs, reach)
+        elif op_.vjp_wants_needs:
             needs = tuple([id(x) in reach for x in inputs])
             in_grads = vjp(grad, out, *inputs, needs=needs, **attrs)
         else:
@@ -164,12 +179,16 @@ def backward(
             k = id(x)
             if g is None or k not in reach:
                 continue
-            xv, gv = x._value, g._value
+            try:
+                xv, gv = x._value, g._value
+            except AttributeError:  # a sparse gradient (IndexedSlices) aggregates itself
+                g._accumulate(grads, x, source_ids, path)
+                continue
             # two NumPy scalars of one type have one shape; otherwise compare, and unbroadcast
             if (type(gv) is type(xv) and type(gv) is not ndarray) or gv.shape == xv.shape:
                 gx = g
             else:
-                gx = sum_to(g, shape=xv.shape)
+                gx = sum_to(g, shape=xv.shape) if batched is None else batched.unbroadcast(g, x)
             prev = grads.get(k)
             grads[k] = gx if prev is None else add(prev, gx)
     return grads
@@ -370,6 +389,59 @@ class GradientTape:
             results.append(g)
         return nest.pack_sequence_as(sources, results)
 
+    def jacobian(
+        self,
+        target: Any,
+        sources: Any,
+        unconnected_gradients: Any = UnconnectedGradients.NONE,
+        parallel_iterations: Any = None,
+        experimental_use_pfor: bool = True,
+    ) -> Any:
+        """d target / d source for each source, shape `target.shape + source.shape`.
+
+        One backward walk over a batch of cotangents (the identity's rows), not a loop over
+        target elements; see tapeflow/jacobian.py.
+
+        >>> import tapeflow as tf
+        >>> x = tf.constant([1.0, 2.0])
+        >>> with tf.GradientTape() as g:
+        ...     g.watch(x)
+        ...     y = x * x
+        >>> g.jacobian(y, x).numpy().tolist()
+        [[2.0, 0.0], [0.0, 4.0]]
+        """
+        from tapeflow import jacobian  # the autodiff extensions build on the op library
+
+        return jacobian.jacobian(
+            self, target, sources, unconnected_gradients, parallel_iterations,
+            experimental_use_pfor,
+        )  # fmt: skip
+
+    def batch_jacobian(
+        self,
+        target: Any,
+        source: Any,
+        unconnected_gradients: Any = UnconnectedGradients.NONE,
+        parallel_iterations: Any = None,
+        experimental_use_pfor: bool = True,
+    ) -> Any:
+        """Per-example jacobians: `[b, y...]` by `[b, x...]` gives `[b, y..., x...]`.
+
+        >>> import tapeflow as tf
+        >>> x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+        >>> with tf.GradientTape() as g:
+        ...     g.watch(x)
+        ...     y = x * x
+        >>> g.batch_jacobian(y, x).numpy().tolist()
+        [[[2.0, 0.0], [0.0, 4.0]], [[6.0, 0.0], [0.0, 8.0]]]
+        """
+        from tapeflow import jacobian
+
+        return jacobian.batch_jacobian(
+            self, target, source, unconnected_gradients, parallel_iterations,
+            experimental_use_pfor,
+        )  # fmt: skip
+
     def _check_sources(self, sources: Any) -> list[Any]:
         flat = nest.flatten(sources)
         for s in flat:
@@ -435,7 +507,9 @@ class GradientTape:
             )
         return seed
 
-    def _walk(self, seeds: dict[int, Any], flat_sources: list[Any]) -> dict[int, Any]:
+    def _walk(
+        self, seeds: dict[int, Any], flat_sources: list[Any], batched: Any = None
+    ) -> dict[int, Any]:
         recording = self._recording
         if recording and not self._persistent:
             remove_recorder(self)  # TF: gradient() inside the block stops the tape
@@ -457,10 +531,10 @@ class GradientTape:
         all_sources = all(k in source_ids for k in self._watched if k in tracked)
         reach = tracked if all_sources else None
         if self._persistent:
-            return backward(self._entries, seeds, source_ids, consume=False, reach=reach)
+            return backward(self._entries, seeds, source_ids, False, reach, batched)
         entries = self._entries
         self._entries = []
         self._tracked = set()
         self._watched = {}
         self._used = True
-        return backward(entries, seeds, source_ids, consume=True, reach=reach)
+        return backward(entries, seeds, source_ids, True, reach, batched)

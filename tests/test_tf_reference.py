@@ -13,8 +13,8 @@ ISSUE_4 = "op library (norm, argmax, top_k, round, unique, xlogy, cross-entropie
 FUNCTION = "tf.function, tf.gradients and graph-mode control flow (a later step)"
 XFAIL = {
     **dict.fromkeys(
-        "E03b E15 E15b J01 J02 J03 J03b J03c J03d J04 J04b J04c H01 J01b F01 F02 F03 F04 F05 "
-        "C01 C02 C03 C04 C05 C05b C06 C07 C09 R01 R02 T08 V08 A03 A04 A07 A08 I01".split(),
+        "E15 E15b F01 F02 F03 F04 F05 "
+        "C01 C02 C03 C04 C05 C05b C06 C07 C09 R01 R02 T08 V08 A03 A04 A07 I01".split(),
         ISSUE_3,
     ),
     **dict.fromkeys("E13 E14 E14b E17 H09 H10 S02 M01 M09".split(), ISSUE_4),

@@ -56,6 +56,16 @@ def _tensor(x: Any) -> Tensor:
     return x if type(x) is Tensor else convert_to_tensor(x)
 
 
+def lead_shape(grad: Any, out: Any) -> tuple[int, ...]:
+    """The extra leading (batch) axes a cotangent carries beyond its output's shape.
+
+    A batched VJP (`defvjp(batched=True)`) keeps them in front of every input gradient:
+    reshapes go to `lead + shape`, and axis numbers move right by `len(lead)`.
+    """
+    g = grad._value
+    return g.shape[: g.ndim - np.ndim(out._value)]
+
+
 # ---------------------------------------------------------------------------------------------
 # Reshaping
 
@@ -71,9 +81,9 @@ def _reshape(tensor: Any, *, shape: tuple[int, ...]) -> Any:
         ) from None
 
 
-@_reshape.defvjp
+@_reshape.defvjp(batched=True)
 def _reshape_vjp(grad: Tensor, out: Tensor, x: Tensor, *, shape: Any) -> tuple[Any]:
-    return (_reshape(grad, shape=x._value.shape),)
+    return (_reshape(grad, shape=lead_shape(grad, out) + np.shape(x._value)),)
 
 
 def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
@@ -91,9 +101,12 @@ def _transpose(x: Any, *, perm: tuple[int, ...]) -> Any:
     return np.transpose(x, perm)[()]
 
 
-@_transpose.defvjp
+@_transpose.defvjp(batched=True)
 def _transpose_vjp(grad: Tensor, out: Tensor, x: Tensor, *, perm: tuple[int, ...]) -> tuple[Any]:
-    return (_transpose(grad, perm=tuple(np.argsort(perm).tolist())),)
+    # the inverse permutation, after the batch axes
+    b = len(lead_shape(grad, out))
+    inverse = tuple(builtins.range(b)) + tuple(b + int(p) for p in np.argsort(perm))
+    return (_transpose(grad, perm=inverse),)
 
 
 def transpose(a: Any, perm: Any = None, conjugate: bool = False, name: str | None = None) -> Tensor:
@@ -168,11 +181,11 @@ def _concat(*values: Any, axis: int = 0) -> Any:
     return np.concatenate(values, axis=axis)
 
 
-@_concat.defvjp
+@_concat.defvjp(batched=True)
 def _concat_vjp(grad: Tensor, out: Tensor, *inputs: Any, axis: int) -> tuple[Any, ...]:
     # the adjoint of joining is splitting at the same places
     sizes = tuple(x._value.shape[axis] for x in inputs)
-    return _split(grad, sizes=sizes, axis=axis)
+    return _split(grad, sizes=sizes, axis=axis + len(lead_shape(grad, out)))
 
 
 def concat(values: Any, axis: Any, name: str = "concat") -> Tensor:
@@ -205,11 +218,11 @@ def _split(value: Any, *, sizes: tuple[int, ...], axis: int) -> Any:
     return tuple(np.split(value, cuts, axis=axis))
 
 
-@_split.defvjp
+@_split.defvjp(batched=True)
 def _split_vjp(
     grads: tuple[Any, ...], outs: Any, value: Tensor, *, sizes: Any, axis: int
 ) -> tuple[Any]:
-    return (_concat(*grads, axis=axis),)
+    return (_concat(*grads, axis=axis + len(lead_shape(grads[0], outs[0]))),)
 
 
 def split(
@@ -251,9 +264,9 @@ def _stack(*values: Any, axis: int = 0) -> Any:
     return np.stack(values, axis=axis)
 
 
-@_stack.defvjp
+@_stack.defvjp(batched=True)
 def _stack_vjp(grad: Tensor, out: Tensor, *inputs: Any, axis: int) -> tuple[Any, ...]:
-    return _unstack(grad, axis=axis)
+    return _unstack(grad, axis=axis + len(lead_shape(grad, out)))
 
 
 def stack(values: Any, axis: int = 0, name: str = "stack") -> Tensor:
@@ -282,9 +295,9 @@ def _unstack(value: Any, *, axis: int = 0) -> Any:
     return tuple(np.moveaxis(value, axis, 0)[i][()] for i in builtins.range(value.shape[axis]))
 
 
-@_unstack.defvjp
+@_unstack.defvjp(batched=True)
 def _unstack_vjp(grads: tuple[Any, ...], outs: Any, value: Tensor, *, axis: int) -> tuple[Any]:
-    return (_stack(*grads, axis=axis),)
+    return (_stack(*grads, axis=axis + len(lead_shape(grads[0], outs[0]))),)
 
 
 def unstack(value: Any, num: Any = None, axis: int = 0, name: str = "unstack") -> list[Tensor]:
@@ -300,17 +313,16 @@ def _tile(input: Any, *, multiples: tuple[int, ...]) -> Any:
     return np.tile(input, multiples)
 
 
-@_tile.defvjp
+@_tile.defvjp(batched=True)
 def _tile_vjp(grad: Tensor, out: Tensor, x: Tensor, *, multiples: tuple[int, ...]) -> tuple[Any]:
     # view the tiled gradient as (m0, d0, m1, d1, ...) and sum the copies
     from tapeflow.ops.reduce import reduce_sum
 
-    shape = x._value.shape
-    split_shape = tuple(v for pair in zip(multiples, shape) for v in pair)
-    summed = reduce_sum(
-        _reshape(grad, shape=split_shape), axis=list(builtins.range(0, 2 * len(shape), 2))
-    )
-    return (summed,)
+    lead = lead_shape(grad, out)
+    shape = np.shape(x._value)
+    split_shape = lead + tuple(v for pair in zip(multiples, shape) for v in pair)
+    axes = list(builtins.range(len(lead), len(lead) + 2 * len(shape), 2))
+    return (reduce_sum(_reshape(grad, shape=split_shape), axis=axes),)
 
 
 def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:
@@ -337,12 +349,12 @@ def _unsorted_segment_sum(data: Any, segment_ids: Any, *, num_segments: int) -> 
     return out
 
 
-@_unsorted_segment_sum.defvjp
+@_unsorted_segment_sum.defvjp(batched=True)
 def _unsorted_segment_sum_vjp(
     grad: Tensor, out: Tensor, data: Tensor, ids: Tensor, *, num_segments: int
 ) -> tuple[Any, Any]:
     # each data row went to one segment: its gradient is that segment's gradient
-    return _gather(grad, ids, axis=0, batch_dims=0), None
+    return _gather(grad, ids, axis=len(lead_shape(grad, out)), batch_dims=0), None
 
 
 def unsorted_segment_sum(
@@ -362,25 +374,22 @@ def _gather(params: Any, indices: Any, *, axis: int = 0, batch_dims: int = 0) ->
     return np.take(params, idx, axis=axis)
 
 
-@_gather.defvjp
+@_gather.defvjp(batched=True)
 def _gather_vjp(
     grad: Tensor, out: Tensor, params: Tensor, indices: Tensor, *, axis: int, batch_dims: int
 ) -> tuple[Any, Any]:
     # scatter-add the gradient rows back to the rows they were gathered from
     p_shape = params._value.shape
     i_ndim = indices.ndim
-    # move the gathered axes to the front: (indices..., params[:axis], params[axis+1:])
+    a = len(lead_shape(grad, out)) + axis  # the gathered axes start here in grad
+    # move the gathered axes to the front: (indices..., lead, params[:axis], params[axis+1:])
     g_ndim = grad.ndim
-    front = list(builtins.range(axis, axis + i_ndim))
+    front = list(builtins.range(a, a + i_ndim))
     perm = front + [d for d in builtins.range(g_ndim) if d not in front]
-    moved = _transpose(grad, perm=tuple(perm)) if axis else grad
+    moved = _transpose(grad, perm=tuple(perm)) if a else grad
     summed = _unsorted_segment_sum(moved, indices, num_segments=p_shape[axis])
-    if axis:
-        back = [
-            *list(builtins.range(1, axis + 1)),
-            0,
-            *list(builtins.range(axis + 1, len(p_shape))),
-        ]
+    if a:
+        back = [*builtins.range(1, a + 1), 0, *builtins.range(a + 1, summed.ndim)]
         summed = _transpose(summed, perm=tuple(back))
     return summed, None
 
@@ -468,10 +477,15 @@ def _strided_slice(input: Any, *, key: tuple[Any, ...]) -> Any:
     return out.copy()[()] if isinstance(out, np.ndarray) else out
 
 
-@_strided_slice.defvjp
+_ALL = ("s", None, None, None)  # the key of a whole axis, `:`
+
+
+@_strided_slice.defvjp(batched=True)
 def _strided_slice_vjp(grad: Tensor, out: Tensor, x: Tensor, *, key: Any) -> tuple[Any]:
-    # scatter the gradient into zeros of the input's shape
-    return (_strided_slice_grad(grad, shape=x._value.shape, key=key),)
+    # scatter the gradient into zeros of the input's shape (batch axes: sliced whole)
+    lead = lead_shape(grad, out)
+    shape = lead + np.shape(x._value)
+    return (_strided_slice_grad(grad, shape=shape, key=(_ALL,) * len(lead) + key),)
 
 
 @op("StridedSliceGrad", same_dtype=())
@@ -481,11 +495,11 @@ def _strided_slice_grad(dy: Any, *, shape: tuple[int, ...], key: tuple[Any, ...]
     return out[()]
 
 
-@_strided_slice_grad.defvjp
+@_strided_slice_grad.defvjp(batched=True)
 def _strided_slice_grad_vjp(
     grad: Tensor, out: Tensor, dy: Tensor, *, shape: Any, key: Any
 ) -> tuple[Any]:
-    return (_strided_slice(grad, key=key),)
+    return (_strided_slice(grad, key=(_ALL,) * len(lead_shape(grad, out)) + key),)
 
 
 def getitem(tensor: Any, key: Any) -> Tensor:

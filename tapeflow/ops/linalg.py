@@ -23,7 +23,7 @@ def _matmul(a: Any, b: Any, *, transpose_a: bool = False, transpose_b: bool = Fa
     return np.matmul(_t(a, transpose_a), _t(b, transpose_b))
 
 
-@_matmul.defvjp
+@_matmul.defvjp(batched=True)
 def _matmul_vjp(
     grad: Tensor,
     out: Tensor,

@@ -24,13 +24,13 @@ def _relu_grad(y: Any, dy: Any) -> Any:
     return np.where(y > 0, dy, np.zeros((), dy.dtype))[()]
 
 
-@relu.defvjp
+@relu.defvjp(batched=True)
 def _relu_vjp(grad: Tensor, out: Tensor, features: Tensor) -> tuple[Any]:
     # TF: the gradient at exactly 0 is 0
     return (_relu_grad(out, grad),)
 
 
-@_relu_grad.defvjp
+@_relu_grad.defvjp(batched=True)
 def _relu_grad_vjp(grad: Tensor, out: Tensor, y: Tensor, dy: Tensor) -> tuple[Any, Any]:
     # ReluGrad is linear in dy and flat in y
     return None, _relu_grad(y, grad)
@@ -48,10 +48,11 @@ def _softmax(logits: Any, *, axis: int = -1) -> Any:
     return _softmax_np(logits, axis)
 
 
-@_softmax.defvjp
+@_softmax.defvjp(batched=True)
 def _softmax_vjp(grad: Tensor, out: Tensor, logits: Tensor, *, axis: int) -> tuple[Any]:
     # d softmax: s * (g - sum(g * s))
-    inner = _sum(multiply(grad, out), axis=(axis % out.ndim,), keepdims=True)
+    ax = axis % out.ndim + grad.ndim - out.ndim  # after any batch axes of grad
+    inner = _sum(multiply(grad, out), axis=(ax,), keepdims=True)
     return (multiply(out, subtract(grad, inner)),)
 
 
@@ -73,12 +74,13 @@ def _log_softmax(logits: Any, *, axis: int = -1) -> Any:
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
-@_log_softmax.defvjp
+@_log_softmax.defvjp(batched=True)
 def _log_softmax_vjp(grad: Tensor, out: Tensor, logits: Tensor, *, axis: int) -> tuple[Any]:
     # d log_softmax: g - softmax * sum(g)
     from tapeflow.ops.math import exp
 
-    total = _sum(grad, axis=(axis % out.ndim,), keepdims=True)
+    ax = axis % out.ndim + grad.ndim - out.ndim  # after any batch axes of grad
+    total = _sum(grad, axis=(ax,), keepdims=True)
     return (subtract(grad, multiply(exp(out), total)),)
 
 

@@ -11,7 +11,7 @@ from tapeflow.errors import InvalidArgumentError
 from tapeflow.op import op
 from tapeflow.ops.array import reshape, transpose
 from tapeflow.ops.math import cast, equal, multiply, realdiv
-from tapeflow.tape import broadcast_to
+from tapeflow.tape import _broadcast_to
 from tapeflow.tensor import Tensor, convert_to_tensor
 
 __all__ = [
@@ -58,9 +58,11 @@ def _unreduce(grad: Tensor, x: Tensor, axis: tuple[int, ...] | None, keepdims: b
     kept = tuple(1 if axis is None or i in axis else d for i, d in enumerate(shape))
     own_ndim = len(shape) if keepdims else len(shape) - (len(shape) if axis is None else len(axis))
     lead = grad._value.shape[: grad.ndim - own_ndim]
-    if not keepdims:
+    leading = axis is None or axis == tuple(range(len(axis)))
+    if not keepdims and not leading:  # put the reduced axes back as 1s
         grad = reshape(grad, lead + kept)
-    return broadcast_to(grad, lead + shape)
+    # broadcasting aligns the rest from the right, after the lead (batch) axes
+    return _broadcast_to(grad, shape=shape, batch=len(lead))
 
 
 def _count(x: Tensor, axis: tuple[int, ...] | None) -> int:
@@ -77,7 +79,7 @@ def _sum(x: Any, *, axis: tuple[int, ...] | None = None, keepdims: bool = False)
     return np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
 
 
-@_sum.defvjp
+@_sum.defvjp(batched=True)
 def _sum_vjp(grad: Tensor, out: Tensor, x: Tensor, *, axis: Any, keepdims: bool) -> tuple[Any]:
     # the sum's gradient is the upstream broadcast back over the reduced axes
     return (_unreduce(grad, x, axis, keepdims),)
@@ -104,7 +106,7 @@ def _mean(x: Any, *, axis: tuple[int, ...] | None = None, keepdims: bool = False
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 
-@_mean.defvjp
+@_mean.defvjp(batched=True)
 def _mean_vjp(grad: Tensor, out: Tensor, x: Tensor, *, axis: Any, keepdims: bool) -> tuple[Any]:
     return (realdiv(_unreduce(grad, x, axis, keepdims), _count(x, axis)),)
 
@@ -134,7 +136,7 @@ def _max(x: Any, *, axis: tuple[int, ...] | None = None, keepdims: bool = False)
     return np.max(x, axis=axis, keepdims=keepdims)
 
 
-@_max.defvjp
+@_max.defvjp(batched=True)
 def _max_vjp(grad: Tensor, out: Tensor, x: Tensor, *, axis: Any, keepdims: bool) -> tuple[Any]:
     return _extreme_vjp(grad, out, x, axis, keepdims)
 
@@ -151,7 +153,7 @@ def _min(x: Any, *, axis: tuple[int, ...] | None = None, keepdims: bool = False)
     return np.min(x, axis=axis, keepdims=keepdims)
 
 
-@_min.defvjp
+@_min.defvjp(batched=True)
 def _min_vjp(grad: Tensor, out: Tensor, x: Tensor, *, axis: Any, keepdims: bool) -> tuple[Any]:
     return _extreme_vjp(grad, out, x, axis, keepdims)
 
@@ -168,7 +170,7 @@ def _prod(x: Any, *, axis: tuple[int, ...] | None = None, keepdims: bool = False
     return np.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
 
 
-@_prod.defvjp
+@_prod.defvjp(batched=True)
 def _prod_vjp(grad: Tensor, out: Tensor, x: Tensor, *, axis: Any, keepdims: bool) -> tuple[Any]:
     # d(prod)/dx_i = product of the others, from exclusive cumprods both ways (exact at zeros)
     shape = x._value.shape
@@ -219,12 +221,13 @@ def _cumsum(x: Any, *, axis: int = 0, exclusive: bool = False, reverse: bool = F
     return _cum(np.cumsum, x, axis, exclusive, reverse)
 
 
-@_cumsum.defvjp
+@_cumsum.defvjp(batched=True)
 def _cumsum_vjp(
     grad: Tensor, out: Tensor, x: Tensor, *, axis: int, exclusive: bool, reverse: bool
 ) -> tuple[Any]:
     # the adjoint of a running sum is the running sum the other way
-    return (_cumsum(grad, axis=axis, exclusive=exclusive, reverse=not reverse),)
+    ax = axis + grad.ndim - out.ndim  # after any batch axes of grad
+    return (_cumsum(grad, axis=ax, exclusive=exclusive, reverse=not reverse),)
 
 
 def cumsum(
@@ -246,12 +249,13 @@ def _cumprod(x: Any, *, axis: int = 0, exclusive: bool = False, reverse: bool = 
     return _cum(np.cumprod, x, axis, exclusive, reverse)
 
 
-@_cumprod.defvjp
+@_cumprod.defvjp(batched=True)
 def _cumprod_vjp(
     grad: Tensor, out: Tensor, x: Tensor, *, axis: int, exclusive: bool, reverse: bool
 ) -> tuple[Any]:
     # TF's rule: reverse-cumsum(out * grad) / x (undefined where x is 0, as in TF)
-    summed = _cumsum(multiply(out, grad), axis=axis, exclusive=exclusive, reverse=not reverse)
+    ax = axis + grad.ndim - out.ndim  # after any batch axes of grad
+    summed = _cumsum(multiply(out, grad), axis=ax, exclusive=exclusive, reverse=not reverse)
     return (realdiv(summed, x),)
 
 
