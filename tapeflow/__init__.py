@@ -31,6 +31,7 @@ from tapeflow.dtypes import (
     uint32,
     uint64,
 )
+from tapeflow.indexed_slices import IndexedSlices
 from tapeflow.ops import array as _array
 from tapeflow.ops import linalg as _linalg
 from tapeflow.ops import math as _math
@@ -61,6 +62,7 @@ from tapeflow.ops.array import (
     zeros,
     zeros_like,
 )
+from tapeflow.ops.clip import clip_by_global_norm, global_norm
 from tapeflow.ops.linalg import matmul
 from tapeflow.ops.math import (
     abs,
@@ -132,7 +134,7 @@ math = _namespace(
         "truediv": truediv,
     },
 )
-linalg = _namespace("linalg", {"matmul": matmul, "eye": eye})
+linalg = _namespace("linalg", {"matmul": matmul, "eye": eye, "global_norm": global_norm})
 nn = _namespace("nn", {**_public(_nn), "sigmoid": sigmoid, "tanh": tanh})
 random = _namespace("random", _public(_random))
 autodiff = _namespace("autodiff", {"GradientTape": GradientTape})

@@ -17,7 +17,7 @@ import numpy as np
 
 from tapeflow import dtypes
 from tapeflow.errors import InvalidArgumentError
-from tapeflow.tensor import Tensor, _wrap, convert_to_tensor, to_array
+from tapeflow.tensor import _CONVERTERS, Tensor, _wrap, convert_to_tensor, to_array
 
 __all__ = [
     "Op",
@@ -366,6 +366,8 @@ def _record(
             inputs.append(read_variable(a))  # snapshot: the VJP sees the value this op saw
         elif isinstance(a, Tensor):
             inputs.append(a)
+        elif t in _CONVERTERS:  # IndexedSlices, ...: their dense form, made by recorded ops
+            inputs.append(convert_to_tensor(a))
         elif isinstance(v, (np.ndarray, np.generic)):
             inputs.append(_wrap(v))
         else:  # a Python scalar that took its tensor partner's dtype

@@ -10,6 +10,7 @@ import numpy as np
 
 from tapeflow import dtypes
 from tapeflow.errors import InvalidArgumentError
+from tapeflow.indexed_slices import gather_gradient
 from tapeflow.op import op
 from tapeflow.tape import broadcast_to, ones_like_np, zeros_like_np
 from tapeflow.tensor import Tensor, TensorShape, _wrap, convert_to_tensor
@@ -379,9 +380,11 @@ def _gather_vjp(
     grad: Tensor, out: Tensor, params: Tensor, indices: Tensor, *, axis: int, batch_dims: int
 ) -> tuple[Any, Any]:
     # scatter-add the gradient rows back to the rows they were gathered from
+    a = len(lead_shape(grad, out)) + axis  # the gathered axes start here in grad
+    if a == 0:  # TF: rows of params, as IndexedSlices (a jacobian's batch walk stays dense)
+        return gather_gradient(grad, params, indices), None
     p_shape = params._value.shape
     i_ndim = indices.ndim
-    a = len(lead_shape(grad, out)) + axis  # the gathered axes start here in grad
     # move the gathered axes to the front: (indices..., lead, params[:axis], params[axis+1:])
     g_ndim = grad.ndim
     front = list(builtins.range(a, a + i_ndim))

@@ -8,9 +8,11 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+import numpy as np
+
 from tapeflow.op import bind
 from tapeflow.ops import math as m
-from tapeflow.ops.array import _numpy_key, getitem, strided_slice_key
+from tapeflow.ops.array import _numpy_key, gather, getitem, reshape, strided_slice_key
 from tapeflow.ops.linalg import matmul
 from tapeflow.tape import add
 from tapeflow.tensor import Tensor
@@ -134,11 +136,28 @@ def _variable_getitem(self: Variable, key: Any) -> Tensor:
     return out
 
 
+def _sparse_read(self: Variable, indices: Any, name: str | None = None) -> Tensor:
+    """Rows `indices` of the variable; its gradient is an IndexedSlices (TF)."""
+    return gather(self, indices)
+
+
+def _gather_nd(self: Variable, indices: Any, name: str | None = None) -> Tensor:
+    """`tf.gather_nd(v, indices)`: a gather of the flattened leading axes (dense gradient)."""
+    idx = np.asarray(getattr(indices, "_value", indices))
+    shape = np.shape(self._value)
+    k = idx.shape[-1]
+    flat = np.ravel_multi_index(tuple(idx[..., i] for i in range(k)), shape[:k])
+    rows = reshape(self, (int(np.prod(shape[:k])), *shape[k:]))
+    return gather(rows, flat.astype(idx.dtype))
+
+
 def install() -> None:
     for cls in (Tensor, Variable):
         for name, fn in _OPERATORS.items():
             setattr(cls, name, fn)
     setattr(Variable, "__getitem__", _variable_getitem)  # noqa: B010 - after the loop above
+    setattr(Variable, "sparse_read", _sparse_read)  # noqa: B010
+    setattr(Variable, "gather_nd", _gather_nd)  # noqa: B010
 
 
 install()
