@@ -10,6 +10,7 @@ import types
 from typing import Any
 
 from tapeflow import dtypes, errors, nest
+from tapeflow.custom_gradient import custom_gradient, grad_pass_through, recompute_grad
 from tapeflow.dtypes import (
     DType,
     as_dtype,

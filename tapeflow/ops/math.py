@@ -139,7 +139,8 @@ def truediv(x: Any, y: Any, name: str | None = None) -> Tensor:
     >>> tf.truediv(tf.constant([3, 4]), tf.constant(2)).numpy().tolist()
     [1.5, 2.0]
     """
-    x = convert_to_tensor(x) if not _has_value(x) else x
+    if not _has_value(x):  # a Python scalar takes its partner's dtype: 1 / x for float x
+        x = convert_to_tensor(x, dtype_hint=y.dtype if _has_value(y) else None)
     kind = x._value.dtype
     if kind.kind in "iu":
         target = dtypes.float32 if kind.itemsize <= 2 else dtypes.float64
