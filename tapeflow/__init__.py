@@ -32,6 +32,7 @@ from tapeflow.dtypes import (
     uint32,
     uint64,
 )
+from tapeflow.forwardprop import ForwardAccumulator
 from tapeflow.indexed_slices import IndexedSlices
 from tapeflow.ops import array as _array
 from tapeflow.ops import linalg as _linalg
@@ -138,6 +139,8 @@ math = _namespace(
 linalg = _namespace("linalg", {"matmul": matmul, "eye": eye, "global_norm": global_norm})
 nn = _namespace("nn", {**_public(_nn), "sigmoid": sigmoid, "tanh": tanh})
 random = _namespace("random", _public(_random))
-autodiff = _namespace("autodiff", {"GradientTape": GradientTape})
+autodiff = _namespace(
+    "autodiff", {"GradientTape": GradientTape, "ForwardAccumulator": ForwardAccumulator}
+)
 
 __all__ = [k for k in dir() if not k.startswith("_")]

@@ -97,7 +97,7 @@ class Batched:
         for i in range(n):
             row = tuple(r[i] for r in rows) if multi else rows[0][i]
             for j, (x, g) in enumerate(zip(inputs, op_.vjp(row, out, *inputs, **kwargs))):
-                per_input[j].append(None if g is None else _to_shape(convert_to_tensor(g), x))
+                per_input[j].append(None if g is None else dense_like(g, x))
         result: list[Any] = []
         for x, gs in zip(inputs, per_input):
             if all(g is None for g in gs):
@@ -108,8 +108,9 @@ class Batched:
         return tuple(result)
 
 
-def _to_shape(g: Tensor, x: Any) -> Tensor:
-    """One row's gradient (made dense: convert_to_tensor), summed back to x's shape."""
+def dense_like(g: Any, x: Any) -> Tensor:
+    """A gradient of x made dense (an IndexedSlices) and summed back to x's shape."""
+    g = convert_to_tensor(g)
     shape = np.shape(x._value)
     return g if np.shape(g._value) == shape else sum_to(g, shape=shape)
 

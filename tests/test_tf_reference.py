@@ -13,7 +13,7 @@ ISSUE_4 = "op library (norm, argmax, top_k, round, unique, xlogy, cross-entropie
 FUNCTION = "tf.function, tf.gradients and graph-mode control flow (a later step)"
 XFAIL = {
     **dict.fromkeys(
-        "F01 F02 F03 F04 F05 T08 A04 A07".split(),
+        "T08".split(),
         ISSUE_3,
     ),
     **dict.fromkeys("E13 E14 E14b E17 H09 H10 S02 M01 M09".split(), ISSUE_4),
@@ -43,6 +43,11 @@ OURS = {
         "TypeError : 'tapeflow.Tensor' object does not support item assignment: tensors are "
         "immutable. Use a tf.Variable and its assign methods, or tf.tensor_scatter_nd_update.\n"
         "(2,) <dtype: 'float32'> 1 [1. 2.] 1.0 True"
+    ),
+    "A04": (  # TF's first sentence, then what went wrong instead of TF's graph-node dump
+        "ValueError : Dimension 0 in both shapes must be equal, but are 3 and 2. Shapes are [3] "
+        "and [2]. The tangent given to ForwardAccumulator has shape (3,), but its primal has "
+        "shape (2,); a tangent must have its primal"
     ),
     "E20b": (
         "InvalidArgumentError : cannot compute Mul as input #1(zero-based) was expected to be "
