@@ -10,6 +10,7 @@ import types
 from typing import Any
 
 from tapeflow import dtypes, errors, nest
+from tapeflow import testing as _testing
 from tapeflow.custom_gradient import custom_gradient, grad_pass_through, recompute_grad
 from tapeflow.dtypes import (
     DType,
@@ -139,6 +140,7 @@ math = _namespace(
 linalg = _namespace("linalg", {"matmul": matmul, "eye": eye, "global_norm": global_norm})
 nn = _namespace("nn", {**_public(_nn), "sigmoid": sigmoid, "tanh": tanh})
 random = _namespace("random", _public(_random))
+test = _namespace("test", {"compute_gradient": _testing.compute_gradient})
 autodiff = _namespace(
     "autodiff", {"GradientTape": GradientTape, "ForwardAccumulator": ForwardAccumulator}
 )

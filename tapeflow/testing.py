@@ -20,7 +20,7 @@ from tapeflow import nest
 from tapeflow.tape import GradientTape
 from tapeflow.tensor import Tensor, _wrap, convert_to_tensor
 
-__all__ = ["check_gradients", "GradientCheckError"]
+__all__ = ["check_gradients", "GradientCheckError", "compute_gradient"]
 
 
 class GradientCheckError(AssertionError):
@@ -124,3 +124,88 @@ def _check_once(
             return _vjp(f, list(xs), diff, us)
 
         _check_once(vjp_of_f, values, diff, rng, eps, atol, rtol, order, level + 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# tf.test.compute_gradient: TF's gradient checker, returning both jacobians
+
+
+def compute_gradient(f: Callable[..., Any], x: Any, delta: Any = None) -> tuple[Any, Any]:
+    """The theoretical and numerical jacobians of `f` at `x` (a list or tuple of arguments).
+
+    Returns `(theoretical, numerical)`, each a tuple with one 2-D array per argument, shape
+    `(y_size, x_size)`, a complex number counting as two reals (TF's `tf.test.compute_gradient`,
+    same default delta 1/1024 and the same central differences).
+
+    >>> import tapeflow as tf
+    >>> tf.test.compute_gradient(lambda x: x * x, [1.0])
+    ((array([[2.]], dtype=float32),), (array([[2.]], dtype=float32),))
+    """
+    if not isinstance(x, (list, tuple)):
+        raise ValueError(
+            "`x` must be a list or tuple of values convertible to a Tensor (arguments to `f`), "
+            f"not a {type(x)}"
+        )
+    delta = 1.0 / 1024 if delta is None else delta
+    xs = [convert_to_tensor(a) for a in x]
+    y = convert_to_tensor(f(*xs))
+    pairs = [(_theoretical(f, y, xs, i), _numerical(f, y, xs, i, delta)) for i in range(len(xs))]
+    return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
+
+
+def _real(dtype: np.dtype) -> np.dtype:
+    return np.empty(0, dtype).real.dtype
+
+
+def _theoretical(f: Callable[..., Any], y: Tensor, xs: list[Tensor], i: int) -> np.ndarray:
+    x = xs[i]
+    x_dtype, y_dtype = np.asarray(x._value).dtype, np.asarray(y._value).dtype
+    x_size = int(np.size(x._value)) * (2 if x_dtype.kind == "c" else 1)
+    y_size = int(np.size(y._value)) * (2 if y_dtype.kind == "c" else 1)
+    jac = np.zeros((y_size, x_size), dtype=_real(x_dtype))
+    with GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        out = convert_to_tensor(f(*xs))
+    if x_dtype.kind != "c" and y_dtype.kind != "c":  # one batched walk
+        j = tape.jacobian(out, x)
+        if j is not None:
+            jac[:] = np.asarray(j._value).reshape(y_size, x_size)
+        return jac
+    # complex: one row per real component of the output, as TF
+    dy = np.zeros(np.shape(y._value), y_dtype)
+    flat = dy.reshape(-1).view(_real(y_dtype))
+    for row in range(y_size):
+        flat[row] = 1
+        g = tape.gradient(out, x, output_gradients=_wrap(dy.copy()[()]))
+        if g is not None:
+            jac[row, :] = np.asarray(convert_to_tensor(g)._value).reshape(-1).view(jac.dtype)
+        flat[row] = 0
+    return jac
+
+
+def _numerical(
+    f: Callable[..., Any], y: Tensor, xs: list[Tensor], i: int, delta: Any
+) -> np.ndarray:
+    arrays = [np.array(a._value, copy=True) for a in xs]
+    x = arrays[i]
+    x_dtype, y_dtype = _real(x.dtype), _real(np.asarray(y._value).dtype)
+    x_size = x.size * (2 if x.dtype.kind == "c" else 1)
+    y_size = int(np.size(y._value)) * (2 if np.asarray(y._value).dtype.kind == "c" else 1)
+    scale = np.asarray(2 * delta, dtype=y_dtype)[()]
+    jac = np.zeros((y_size, x_size), dtype=x_dtype)
+
+    def run() -> np.ndarray:
+        return np.asarray(convert_to_tensor(f(*[_wrap(a.copy()[()]) for a in arrays]))._value)
+
+    view = x.reshape(-1).view(x_dtype)
+    for col in range(x_size):
+        original = view[col]
+        view[col] += delta
+        y_pos = run()
+        view[col] = original
+        view[col] -= delta
+        y_neg = run()
+        view[col] = original
+        diff = (y_pos - y_neg) / scale
+        jac[:, col] = np.asarray(diff).reshape(-1).view(y_dtype)
+    return jac

@@ -8,14 +8,9 @@ output instead.
 import pytest
 from reference_cases import Case, load, run
 
-ISSUE_3 = "advanced autodiff (jacobian, ForwardAccumulator, custom_gradient, IndexedSlices)"
 ISSUE_4 = "op library (norm, argmax, top_k, round, unique, xlogy, cross-entropies, ...)"
 FUNCTION = "tf.function, tf.gradients and graph-mode control flow (a later step)"
 XFAIL = {
-    **dict.fromkeys(
-        "T08".split(),
-        ISSUE_3,
-    ),
     **dict.fromkeys("E13 E14 E14b E17 H09 H10 S02 M01 M09".split(), ISSUE_4),
     "E15": "tf.nn.embedding_lookup (op library); the IndexedSlices part is in test_sparse.py",
     "R02": "tf.round (op library); grad_pass_through itself is tested in test_custom_gradient.py",
@@ -60,8 +55,10 @@ OURS = {
 
 def _normalise(text: str) -> str:
     """TF's exception module path and oneDNN kernel name are not part of the semantics."""
-    return text.replace("tensorflow.python.framework.errors_impl.", "tapeflow.errors.").replace(
-        "_MklMatMul", "MatMul"
+    return (
+        text.replace("tensorflow.python.framework.errors_impl.", "tapeflow.errors.")
+        .replace("_MklMatMul", "MatMul")
+        .replace("tensorflow.python.framework.ops.Tensor", "tapeflow.tensor.Tensor")
     )
 
 
