@@ -10,6 +10,7 @@ import types
 from typing import Any
 
 from tapeflow import dtypes, errors, nest
+from tapeflow import explain as _explain
 from tapeflow import testing as _testing
 from tapeflow.custom_gradient import custom_gradient, grad_pass_through, recompute_grad
 from tapeflow.dtypes import (
@@ -141,6 +142,13 @@ linalg = _namespace("linalg", {"matmul": matmul, "eye": eye, "global_norm": glob
 nn = _namespace("nn", {**_public(_nn), "sigmoid": sigmoid, "tanh": tanh})
 random = _namespace("random", _public(_random))
 test = _namespace("test", {"compute_gradient": _testing.compute_gradient})
+config = _namespace(
+    "config",
+    {
+        "set_strict_gradients": _explain.set_strict_gradients,
+        "set_gradient_explanations": _explain.set_gradient_explanations,
+    },
+)
 autodiff = _namespace(
     "autodiff", {"GradientTape": GradientTape, "ForwardAccumulator": ForwardAccumulator}
 )

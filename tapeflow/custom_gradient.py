@@ -206,7 +206,7 @@ def recompute_grad(f: Callable[..., Any]) -> Callable[..., Any]:
             # a fresh copy per argument position, so `f(x, x)` gets one gradient per position
             copies = [identity(a) if _watchable(a) else a for a in nest.flatten(args)]
             watched = [a for a in copies + variables if _watchable(a)]
-            with GradientTape(watch_accessed_variables=False) as tape:
+            with GradientTape(watch_accessed_variables=False, strict=False) as tape:
                 tape.watch(watched)
                 again = f(*nest.pack_sequence_as(args, copies), **kwargs)
             grads = iter(tape.gradient(again, watched, output_gradients=list(dresult)))

@@ -12,6 +12,7 @@ __all__ = [
     "UnimplementedError",
     "ResourceExhaustedError",
     "FailedPreconditionError",
+    "UnconnectedGradientError",
 ]
 
 
@@ -52,3 +53,9 @@ class ResourceExhaustedError(OpError):
 
 class FailedPreconditionError(OpError):
     pass
+
+
+class UnconnectedGradientError(ValueError):
+    """A strict GradientTape's gradient would be None; `explanations` says why, per source."""
+
+    explanations: list[Any]

@@ -164,17 +164,23 @@ def jacobian(
     seeds = {}
     if t._value.dtype.kind in "fc":  # integer targets have no gradient
         seeds[id(t)] = _wrap(np.eye(n, dtype=t._value.dtype).reshape((n, *shape)))
+    known = tape._tracked, tape._watched  # for explain() and strict tapes
     grads = tape._walk(seeds, flat_sources, batched=Batched((n,)))
     results = []
+    missing = []
     for s in flat_sources:
         g = grads.get(id(s))
         s_shape = np.shape(s._value)
         if g is None:
             if unconnected is UnconnectedGradients.ZERO:
                 g = _wrap(np.zeros(shape + s_shape, s._value.dtype))
+            else:
+                missing.append(s)
         else:
             g = _reshape(convert_to_tensor(g), shape=shape + s_shape)
         results.append(g)
+    if missing:
+        tape._unconnected(t, missing, known)
     return nest.pack_sequence_as(sources, results)
 
 

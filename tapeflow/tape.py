@@ -213,6 +213,7 @@ def _unconnected_mode(value: Any) -> UnconnectedGradients:
 
 
 _warned = {"dtype": 0, "inside": False}
+_config = {"strict": False}  # tf.config.set_strict_gradients
 
 
 def _is_watchable(x: Any) -> bool:
@@ -241,7 +242,21 @@ class GradientTape:
     tf.Tensor(6.0, shape=(), dtype=float32)
     """
 
-    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
+    def __init__(
+        self,
+        persistent: bool = False,
+        watch_accessed_variables: bool = True,
+        *,
+        strict: bool | None = None,
+    ) -> None:
+        """`strict=True` (tapeflow's own): a None gradient raises UnconnectedGradientError with
+        the reason and the line where the path broke, instead of returning None; the default
+        follows tf.config.set_strict_gradients. See tapeflow/explain.py."""
+        self._strict = _config["strict"] if strict is None else strict
+        if self._strict:
+            from tapeflow import explain  # notes where ops run while this tape lives
+
+            explain.watch_locations(self)
         self._persistent = persistent
         self._watch_accessed_variables = watch_accessed_variables
         self._entries: list[Any] = []
@@ -380,14 +395,47 @@ class GradientTape:
         unconnected = _unconnected_mode(unconnected_gradients)
         flat_sources = self._check_sources(sources)
         seeds = self._seeds(target, output_gradients)
+        known = self._tracked, self._watched  # a used-up tape still explains its None results
         grads = self._walk(seeds, flat_sources)
         results = []
+        missing = []
         for s in flat_sources:
             g = grads.get(id(s))
-            if g is None and unconnected is UnconnectedGradients.ZERO:
-                g = zeros_like_np(s)
+            if g is None:
+                if unconnected is UnconnectedGradients.ZERO:
+                    g = zeros_like_np(s)
+                else:
+                    missing.append(s)
             results.append(g)
+        if missing:
+            self._unconnected(target, missing, known)
         return nest.pack_sequence_as(sources, results)
+
+    def _unconnected(self, target: Any, missing: list[Any], known: Any) -> None:
+        """Some gradients are None: keep what explain() needs, and raise if strict."""
+        if self._used:
+            self._spent = known
+        if self._strict:
+            from tapeflow import explain
+
+            raise explain.error(self, target, missing)
+
+    def explain(self, target: Any, sources: Any) -> Any:
+        """Why is the gradient of `target` with respect to `sources` None?
+
+        Returns a GradientExplanation per source (in the structure of `sources`): `reason`,
+        `message`, `location` (the file:line where the path broke) and `hint`; print it.
+
+        >>> import tapeflow as tf
+        >>> x = tf.constant(3.0)
+        >>> with tf.GradientTape() as tape:
+        ...     y = x * x
+        >>> tape.explain(y, x).reason
+        'not_watched'
+        """
+        from tapeflow import explain
+
+        return explain.explain(self, target, sources)
 
     def jacobian(
         self,
