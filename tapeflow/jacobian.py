@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from tapeflow import nest
+from tapeflow.op import variable_types
 from tapeflow.ops.array import _reshape, _stack, _transpose, _unstack
 from tapeflow.tape import (
     UnconnectedGradients,
@@ -138,9 +139,9 @@ def _check_pfor(what: str, persistent: bool, parallel_iterations: Any, use_pfor:
         )
 
 
-def _as_target(target: Any) -> Tensor:
-    if isinstance(target, Tensor):
-        return target
+def _as_target(target: Any) -> Any:
+    if isinstance(target, Tensor) or type(target) in variable_types:
+        return target  # a Variable target is itself: d v / d v is the identity (TF)
     return convert_to_tensor(target)
 
 

@@ -228,6 +228,7 @@ def test_jacobian_structure_dtype_and_unconnected():
     zero = tape.jacobian(y, z, unconnected_gradients=tf.UnconnectedGradients.ZERO)
     assert zero.shape == (2, 1, 1) and zero.dtype == tf.float64
     assert tape.jacobian(y, y).numpy().tolist() == np.eye(2).tolist()  # target is the source
+    assert tape.jacobian(v, v).numpy().tolist() == np.eye(3).tolist()  # a Variable too (TF)
     empty = tf.zeros([0])
     with tf.GradientTape() as tape:
         tape.watch(x)
