@@ -169,6 +169,10 @@ class Variable:
 
     # -- reading ----------------------------------------------------------------------------
 
+    @property
+    def _handle(self) -> Variable:
+        return self
+
     def value(self) -> Tensor:
         return read_variable(self)
 
@@ -204,7 +208,7 @@ class Variable:
         if isinstance(new, np.ndarray):
             new = new.copy() if new.ndim else new[()]
         self._value = new
-        return self if read_value else None
+        return _UnreadVariable(self) if read_value else None
 
     def assign(
         self,
@@ -304,6 +308,44 @@ class Variable:
 
     def __iter__(self) -> Iterator[Tensor]:
         return iter(read_variable(self))
+
+
+class _UnreadVariable(Variable):
+    """What `assign*` returns: the same variable, printed as TF prints it ('UnreadVariable').
+
+    It shares the variable's value (reading it later sees later assignments), and reads of it
+    are recorded as reads of the variable itself, so gradients reach the variable.
+    """
+
+    __slots__ = ("_target",)
+
+    def __init__(self, target: Variable) -> None:
+        self._target = target
+
+    @property
+    def _handle(self) -> Variable:
+        return self._target
+
+    @property
+    def _value(self) -> Any:
+        return self._target._value
+
+    @_value.setter
+    def _value(self, value: Any) -> None:
+        self._target._value = value
+
+    @property
+    def name(self) -> str:
+        return "UnreadVariable"
+
+    def __getattr__(self, name: str) -> Any:  # shape, trainable, ...: the variable's own
+        return getattr(self._target, name)
+
+    def __repr__(self) -> str:
+        return (
+            f"<tf.Variable 'UnreadVariable' shape={self._target._shape} dtype={self.dtype.name}, "
+            f"numpy={numpy_text(self._value, is_repr=True)}>"
+        )
 
 
 variable_types.add(Variable)
