@@ -99,7 +99,15 @@ from tapeflow.ops.math import (
     truediv,
     where,
 )
-from tapeflow.ops.reduce import reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum
+from tapeflow.ops.reduce import (
+    cumprod,
+    cumsum,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_sum,
+)
 from tapeflow.tape import GradientTape, UnconnectedGradients
 from tapeflow.tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
 from tapeflow.variables import Variable, VariableAggregation, VariableSynchronization
@@ -108,6 +116,7 @@ from tapeflow.variables import Variable, VariableAggregation, VariableSynchroniz
 __version__ = "2.21.0+tapeflow.0.1.0"
 
 newaxis = None
+setattr(dtypes, "cast", cast)  # noqa: B010 - tf.dtypes.cast; the dtypes module knows no ops
 
 
 def _namespace(name: str, members: dict[str, Any]) -> types.ModuleType:
@@ -130,6 +139,8 @@ math = _namespace(
         **_public(_math, _reduce),
         "divide": divide,
         "truediv": truediv,
+        "softmax": _nn.softmax,
+        "log_softmax": _nn.log_softmax,
     },
 )
 linalg = _namespace("linalg", {"matmul": matmul, "eye": eye})
