@@ -9,9 +9,9 @@ import sys
 import types
 from typing import Any
 
-from tapeflow import config as _config
+from tapeflow import context as _context
 from tapeflow import dtypes, errors, nest
-from tapeflow.config import device, executing_eagerly, name_scope
+from tapeflow.context import device, executing_eagerly, name_scope
 from tapeflow.dtypes import (
     DType,
     as_dtype,
@@ -44,7 +44,6 @@ from tapeflow.ops import reduce as _reduce
 from tapeflow.ops import sort as _sort
 from tapeflow.ops import special as _special
 from tapeflow.ops.array import (
-    bincount,
     broadcast_to,
     concat,
     expand_dims,
@@ -57,7 +56,6 @@ from tapeflow.ops.array import (
     range,
     rank,
     reshape,
-    segment_sum,
     shape,
     size,
     split,
@@ -65,14 +63,13 @@ from tapeflow.ops.array import (
     stack,
     tile,
     transpose,
-    unsorted_segment_sum,
     unstack,
     zeros,
     zeros_like,
 )
-from tapeflow.ops.clip import clip_by_global_norm, clip_by_norm, global_norm
-from tapeflow.ops.debugging import assert_equal, assert_near, assert_shapes, check_numerics
-from tapeflow.ops.linalg import l2_normalize, matmul, norm
+from tapeflow.ops.clip import clip_by_global_norm, clip_by_norm
+from tapeflow.ops.debugging import assert_equal
+from tapeflow.ops.linalg import matmul, norm
 from tapeflow.ops.math import (
     abs,
     acos,
@@ -85,36 +82,27 @@ from tapeflow.ops.math import (
     atan2,
     atanh,
     cast,
-    ceil,
     clip_by_value,
     cos,
     cosh,
     divide,
-    divide_no_nan,
     equal,
     exp,
-    expm1,
     floor,
     greater,
     greater_equal,
     identity,
-    is_finite,
-    is_inf,
-    is_nan,
     less,
     less_equal,
     log,
-    log1p,
     logical_and,
     logical_not,
     logical_or,
     maximum,
     minimum,
-    mod,
     multiply,
     negative,
     not_equal,
-    polyval,
     pow,
     reciprocal,
     round,
@@ -124,35 +112,26 @@ from tapeflow.ops.math import (
     sinh,
     sqrt,
     square,
-    squared_difference,
     stop_gradient,
     subtract,
     tan,
     tanh,
     truediv,
     where,
-    xdivy,
-    xlogy,
 )
-from tapeflow.ops.nn import softplus, softsign
 from tapeflow.ops.reduce import (
     argmax,
     argmin,
-    count_nonzero,
     reduce_all,
     reduce_any,
-    reduce_euclidean_norm,
     reduce_logsumexp,
     reduce_max,
     reduce_mean,
     reduce_min,
     reduce_prod,
-    reduce_std,
     reduce_sum,
-    reduce_variance,
 )
-from tapeflow.ops.sort import argsort, sort, top_k, unique
-from tapeflow.ops.special import digamma, erf, erfc, lgamma, polygamma
+from tapeflow.ops.sort import argsort, sort, unique
 from tapeflow.printing import print_v2 as print
 from tapeflow.tape import GradientTape, UnconnectedGradients
 from tapeflow.tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
@@ -185,13 +164,13 @@ math = _namespace(
         **_public(_math, _reduce, _special),
         "divide": divide,
         "truediv": truediv,
-        "softplus": softplus,
-        "softsign": softsign,
-        "top_k": top_k,
-        "segment_sum": segment_sum,
-        "unsorted_segment_sum": unsorted_segment_sum,
-        "bincount": bincount,
-        "l2_normalize": l2_normalize,
+        "softplus": _nn.softplus,
+        "softsign": _nn.softsign,
+        "top_k": _sort.top_k,
+        "segment_sum": _array.segment_sum,
+        "unsorted_segment_sum": _array.unsorted_segment_sum,
+        "bincount": _array.bincount,
+        "l2_normalize": _linalg.l2_normalize,
     },
 )
 linalg = _namespace(
@@ -200,8 +179,8 @@ linalg = _namespace(
         "matmul": matmul,
         "eye": eye,
         "norm": norm,
-        "l2_normalize": l2_normalize,
-        "global_norm": global_norm,
+        "l2_normalize": _linalg.l2_normalize,
+        "global_norm": _clip.global_norm,
     },
 )
 nn = _namespace(
@@ -210,18 +189,18 @@ nn = _namespace(
         **_public(_nn),
         "sigmoid": sigmoid,
         "tanh": tanh,
-        "top_k": top_k,
-        "l2_normalize": l2_normalize,
+        "top_k": _sort.top_k,
+        "l2_normalize": _linalg.l2_normalize,
     },
 )
 debugging = _namespace("debugging", _public(_debugging))
 config = _namespace(
     "config",
     {
-        "list_physical_devices": _config.list_physical_devices,
-        "list_logical_devices": _config.list_logical_devices,
-        "PhysicalDevice": _config.PhysicalDevice,
-        "LogicalDevice": _config.LogicalDevice,
+        "list_physical_devices": _context.list_physical_devices,
+        "list_logical_devices": _context.list_logical_devices,
+        "PhysicalDevice": _context.PhysicalDevice,
+        "LogicalDevice": _context.LogicalDevice,
     },
 )
 random = _namespace("random", _public(_random))
