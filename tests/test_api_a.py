@@ -119,3 +119,28 @@ def test_submodules_import_like_tf():
 
     assert erf is tf.math.erf and check_numerics is tf.debugging.check_numerics
     assert list_physical_devices is tf.config.list_physical_devices
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "tapeflow.ops.special",
+        "tapeflow.ops.sort",
+        "tapeflow.ops.clip",
+        "tapeflow.ops.linalg",
+        "tapeflow.ops.reduce",
+        "tapeflow.ops.math",
+        "tapeflow.ops.nn",
+        "tapeflow.ops.array",
+        "tapeflow.ops.debugging",
+        "tapeflow.printing",
+        "tapeflow.context",
+        "tapeflow.tensor_spec",
+    ],
+)
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

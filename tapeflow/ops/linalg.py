@@ -134,12 +134,15 @@ def _svd_vjp(
 # Norms
 
 
-_VECTOR_NORMS = ["euclidean", 1, 2, np.inf]
-_MATRIX_NORMS = ["euclidean", "fro", 1, 2, np.inf]
+_MATRIX_NORMS = ["euclidean", "fro", 1, 2, np.inf]  # as TF lists them in its error
 
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def _is_named(ord: Any, *names: str) -> bool:
+    return isinstance(ord, str) and ord in names
 
 
 def norm(
@@ -167,23 +170,21 @@ def norm(
             raise ValueError(
                 f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}"
             )
-        if not any(ord is m or (type(ord) is type(m) and ord == m) for m in _MATRIX_NORMS) and (
-            not _is_number(ord) or ord not in (1, 2, np.inf)
-        ):
+        if not (_is_named(ord, "euclidean", "fro") or (_is_number(ord) and ord in (1, 2, np.inf))):
             raise ValueError(f"'ord' must be a supported matrix norm in {_MATRIX_NORMS}, got {ord}")
     else:
         if not (axis is None or isinstance(axis, (int, np.integer))):
             raise ValueError(
                 f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}"
             )
-        if ord != "euclidean" and (not _is_number(ord) or ord <= 0):
+        if not (_is_named(ord, "euclidean") or (_is_number(ord) and ord > 0)):
             raise ValueError(f"'ord' must be a supported vector norm, got {ord}")
     x = tensor if isinstance(tensor, Tensor) else convert_to_tensor(tensor)
     keep = bool(keepdims)
     axes = normalize_axis(axis, x.ndim, "Sum")
-    if is_matrix and ord == 2 and _is_number(ord):
+    if is_matrix and _is_number(ord) and ord == 2:
         result = _matrix_two_norm(x, axes)  # type: ignore[arg-type]
-    elif ord in ("euclidean", "fro") or (ord == 2 and _is_number(ord)):
+    elif _is_named(ord, "euclidean", "fro") or (_is_number(ord) and ord == 2):
         require_dtype(x._value, "Sqrt", FLOATS_COMPLEX)
         result = _euclidean_norm(x, axis=axes, keepdims=True)
     else:
