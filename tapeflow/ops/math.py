@@ -99,8 +99,14 @@ FLOATS_COMPLEX = ("half", "float", "double", "complex64", "complex128")
 _TF_NAMES = {"float16": "half", "float32": "float", "float64": "double", "object": "string"}
 
 
+_FAST_KINDS = {FLOATS: "f", FLOATS_COMPLEX: "fc"}  # the common lists, checked by dtype kind
+
+
 def require_dtype(x: Any, op_type: str, allowed: tuple[str, ...]) -> None:
     """Raises TF's InvalidArgumentError unless the NumPy value's dtype is one of `allowed`."""
+    kinds = _FAST_KINDS.get(allowed)
+    if kinds is not None and x.dtype.kind in kinds:
+        return
     name = _TF_NAMES.get(x.dtype.name, x.dtype.name)
     if name not in allowed:
         from tapeflow.errors import InvalidArgumentError

@@ -100,12 +100,9 @@ def _digamma_np(x: np.ndarray) -> np.ndarray:
     reflect = x < 0.5
     z = np.where(reflect, 1.0 - x, x)  # psi(x) = psi(1 - x) - pi cot(pi x)
     shift = np.zeros_like(z)
-    while True:  # psi(z) = psi(z + 1) - 1/z, until z >= 10 (at most 10 steps)
-        small = z < 10.0
-        if not small.any():
-            break
-        shift -= np.where(small, 1.0 / np.where(small, z, 1.0), 0.0)
-        z = np.where(small, z + 1.0, z)
+    for _ in range(10):  # psi(z) = psi(z + 1) - 1/z: ten steps take every z >= 1/2 past 10
+        shift -= 1.0 / z
+        z = z + 1.0
     inv2 = 1.0 / (z * z)
     series = np.zeros_like(z)
     for c in reversed(_PSI_ASYMPTOTIC):
@@ -118,15 +115,14 @@ def _digamma_np(x: np.ndarray) -> np.ndarray:
 
 def _hurwitz_zeta_np(s: np.ndarray, q: np.ndarray) -> np.ndarray:
     """zeta(s, q) = sum_k (q + k)^-s for integer s >= 2 (any real q that is not a pole)."""
-    threshold = np.maximum(10.0, s)  # the Euler-Maclaurin tail converges fast from here
     a = np.asarray(q, dtype=np.float64).copy()
     total = np.zeros_like(a)
-    while True:
-        small = a < threshold
-        if not small.any():
-            break
-        total += np.where(small, np.where(small, a, 1.0) ** -s, 0.0)
-        a = np.where(small, a + 1.0, a)
+    # shift every q past max(10, s), where the Euler-Maclaurin tail converges fast: the same
+    # number of steps for all elements, so each step is one vectorised operation
+    lowest = float(np.min(a - np.maximum(10.0, s))) if a.size else 0.0
+    for _ in range(max(0, math.ceil(-lowest))):
+        total += a**-s
+        a = a + 1.0
     tail = a ** (1.0 - s) / (s - 1.0) + 0.5 * a**-s
     rising = s.copy()  # s (s + 1) ... (s + 2j - 2)
     power = a**-s / a  # a^(-s - 2j + 1) for j = 1
