@@ -9,7 +9,9 @@ import sys
 import types
 from typing import Any
 
+from tapeflow import context as _context
 from tapeflow import dtypes, errors, nest
+from tapeflow.context import device, executing_eagerly, name_scope
 from tapeflow.dtypes import (
     DType,
     as_dtype,
@@ -32,11 +34,15 @@ from tapeflow.dtypes import (
     uint64,
 )
 from tapeflow.ops import array as _array
+from tapeflow.ops import clip as _clip
+from tapeflow.ops import debugging as _debugging
 from tapeflow.ops import linalg as _linalg
 from tapeflow.ops import math as _math
 from tapeflow.ops import nn as _nn
 from tapeflow.ops import random as _random
 from tapeflow.ops import reduce as _reduce
+from tapeflow.ops import sort as _sort
+from tapeflow.ops import special as _special
 from tapeflow.ops.array import (
     broadcast_to,
     concat,
@@ -61,16 +67,28 @@ from tapeflow.ops.array import (
     zeros,
     zeros_like,
 )
-from tapeflow.ops.linalg import matmul
+from tapeflow.ops.clip import clip_by_global_norm, clip_by_norm
+from tapeflow.ops.debugging import assert_equal
+from tapeflow.ops.linalg import matmul, norm
 from tapeflow.ops.math import (
     abs,
+    acos,
+    acosh,
     add,
+    add_n,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
     cast,
     clip_by_value,
     cos,
+    cosh,
     divide,
     equal,
     exp,
+    floor,
     greater,
     greater_equal,
     identity,
@@ -87,9 +105,11 @@ from tapeflow.ops.math import (
     not_equal,
     pow,
     reciprocal,
+    round,
     sigmoid,
     sign,
     sin,
+    sinh,
     sqrt,
     square,
     stop_gradient,
@@ -100,16 +120,24 @@ from tapeflow.ops.math import (
     where,
 )
 from tapeflow.ops.reduce import (
+    argmax,
+    argmin,
     cumprod,
     cumsum,
+    reduce_all,
+    reduce_any,
+    reduce_logsumexp,
     reduce_max,
     reduce_mean,
     reduce_min,
     reduce_prod,
     reduce_sum,
 )
+from tapeflow.ops.sort import argsort, sort, unique
+from tapeflow.printing import print_v2 as print
 from tapeflow.tape import GradientTape, UnconnectedGradients
 from tapeflow.tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
+from tapeflow.tensor_spec import TensorSpec
 from tapeflow.variables import Variable, VariableAggregation, VariableSynchronization
 
 # The TF 2 API version whose behaviour tapeflow follows, with tapeflow's own as a local part.
@@ -136,15 +164,50 @@ def _public(*modules: Any) -> dict[str, Any]:
 math = _namespace(
     "math",
     {
-        **_public(_math, _reduce),
+        **_public(_math, _reduce, _special),
         "divide": divide,
         "truediv": truediv,
         "softmax": _nn.softmax,
         "log_softmax": _nn.log_softmax,
+        "softplus": _nn.softplus,
+        "softsign": _nn.softsign,
+        "top_k": _sort.top_k,
+        "segment_sum": _array.segment_sum,
+        "unsorted_segment_sum": _array.unsorted_segment_sum,
+        "bincount": _array.bincount,
+        "l2_normalize": _linalg.l2_normalize,
     },
 )
-linalg = _namespace("linalg", {"matmul": matmul, "eye": eye})
-nn = _namespace("nn", {**_public(_nn), "sigmoid": sigmoid, "tanh": tanh})
+linalg = _namespace(
+    "linalg",
+    {
+        "matmul": matmul,
+        "eye": eye,
+        "norm": norm,
+        "l2_normalize": _linalg.l2_normalize,
+        "global_norm": _clip.global_norm,
+    },
+)
+nn = _namespace(
+    "nn",
+    {
+        **_public(_nn),
+        "sigmoid": sigmoid,
+        "tanh": tanh,
+        "top_k": _sort.top_k,
+        "l2_normalize": _linalg.l2_normalize,
+    },
+)
+debugging = _namespace("debugging", _public(_debugging))
+config = _namespace(
+    "config",
+    {
+        "list_physical_devices": _context.list_physical_devices,
+        "list_logical_devices": _context.list_logical_devices,
+        "PhysicalDevice": _context.PhysicalDevice,
+        "LogicalDevice": _context.LogicalDevice,
+    },
+)
 random = _namespace("random", _public(_random))
 autodiff = _namespace("autodiff", {"GradientTape": GradientTape})
 

@@ -8,6 +8,7 @@ no row fails `test_every_registered_op_has_a_row`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from hypothesis.extra import numpy as hnp
 
 import tapeflow as tf
 from tapeflow.ops import array as A
+from tapeflow.ops import linalg as L
 from tapeflow.ops import math as M
 from tapeflow.ops import nn as N
 from tapeflow.ops import reduce as R
@@ -83,6 +85,30 @@ def _positive(lo: float = 0.5, hi: float = 2.0) -> tuple[float, float]:
     return (lo, hi)
 
 
+def _np_elementwise(fn: Callable[[float], float]) -> Callable[[np.ndarray], np.ndarray]:
+    return np.vectorize(fn, otypes=[np.float64])
+
+
+def _unique_check(arrays: list[np.ndarray]) -> None:
+    x = np.array([1.0, 2.0, 1.0, 3.0, 2.0])
+    y, idx = tf.unique(x)
+    assert y.numpy().tolist() == [1.0, 2.0, 3.0] and idx.numpy().tolist() == [0, 1, 0, 2, 1]
+    t = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(t)
+        y = tf.unique(t).y
+    try:
+        tape.gradient(y, t)
+    except LookupError as e:  # TF registers no gradient for Unique
+        assert str(e) == "gradient registry has no entry for: Unique"
+    else:
+        raise AssertionError("the gradient of unique must raise LookupError")
+
+
+def _sorted_desc(k: int) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda x: -np.sort(-x, axis=-1)[..., :k]
+
+
 SPECS: list[OpSpec] = [
     # -- arithmetic ---------------------------------------------------------------------------
     OpSpec("AddV2", tf.add, np.add, broadcast()),
@@ -92,7 +118,7 @@ SPECS: list[OpSpec] = [
     OpSpec("Pow", tf.pow, np.power, broadcast(), domain=_positive()),
     OpSpec("FloorDiv", M.floordiv, np.floor_divide, broadcast(), _positive(), order=0),
     OpSpec("FloorMod", M.floormod, np.mod, broadcast(), domain=_positive(), order=1),
-    OpSpec("Floor", M._floor, np.floor, order=0),
+    OpSpec("Floor", tf.floor, np.floor, order=0),
     OpSpec("Neg", tf.negative, np.negative),
     OpSpec("Square", tf.square, np.square),
     OpSpec("Sqrt", tf.sqrt, np.sqrt, domain=_positive()),
@@ -252,4 +278,87 @@ SPECS: list[OpSpec] = [
         unary(min_dims=1, min_side=1),
     ),
     OpSpec("LogSoftmax", tf.nn.log_softmax, _np_log_softmax, unary(min_dims=1, min_side=1)),
+    OpSpec("Softplus", tf.nn.softplus, lambda x: np.logaddexp(0, x)),
+    OpSpec("Softsign", tf.nn.softsign, lambda x: x / (1 + np.abs(x))),
+    # -- more elementwise math ------------------------------------------------------------
+    OpSpec("Ceil", tf.math.ceil, np.ceil, order=0),
+    OpSpec("Round", tf.round, np.round, order=0),
+    OpSpec("Expm1", tf.math.expm1, np.expm1),
+    OpSpec("Log1p", tf.math.log1p, np.log1p, domain=(-0.5, 2.0)),
+    OpSpec("Asin", tf.asin, np.arcsin, domain=(-0.9, 0.9)),
+    OpSpec("Acos", tf.acos, np.arccos, domain=(-0.9, 0.9)),
+    OpSpec("Atan", tf.atan, np.arctan),
+    OpSpec("Atan2", tf.atan2, np.arctan2, broadcast(), domain=_positive()),
+    OpSpec("Sinh", tf.sinh, np.sinh),
+    OpSpec("Cosh", tf.cosh, np.cosh),
+    OpSpec("Asinh", tf.asinh, np.arcsinh),
+    OpSpec("Acosh", tf.acosh, np.arccosh, domain=(1.2, 3.0)),
+    OpSpec("Atanh", tf.atanh, np.arctanh, domain=(-0.9, 0.9)),
+    OpSpec("IsNan", tf.math.is_nan, np.isnan, order=0),
+    OpSpec("IsInf", tf.math.is_inf, np.isinf, order=0),
+    OpSpec("IsFinite", tf.math.is_finite, np.isfinite, order=0),
+    OpSpec("SquaredDifference", tf.math.squared_difference, lambda x, y: (x - y) ** 2, broadcast()),
+    OpSpec("DivNoNan", tf.math.divide_no_nan, np.divide, broadcast(), domain=_positive()),
+    OpSpec("Xlogy", tf.math.xlogy, lambda x, y: x * np.log(y), broadcast(), domain=_positive()),
+    OpSpec("Xdivy", tf.math.xdivy, np.divide, broadcast(), domain=_positive()),
+    OpSpec("AddN", lambda x, y: tf.add_n([x, y, x]), lambda x, y: 2 * x + y, same(2)),
+    # -- special functions (their NumPy references are the C library's, element by element;
+    # digamma and polygamma are checked against TF's values in test_kinks_a.py)
+    OpSpec("Erf", tf.math.erf, _np_elementwise(math.erf)),
+    OpSpec("Erfc", tf.math.erfc, _np_elementwise(math.erfc)),
+    OpSpec("Lgamma", tf.math.lgamma, _np_elementwise(math.lgamma), domain=_positive(0.5, 3.0)),
+    OpSpec("Digamma", tf.math.digamma, domain=_positive(0.5, 3.0)),
+    OpSpec("Polygamma", lambda x: tf.math.polygamma(1.0, x), domain=_positive(0.5, 3.0)),
+    # -- more reductions ------------------------------------------------------------------
+    OpSpec(
+        "EuclideanNorm",
+        lambda x: tf.math.reduce_euclidean_norm(x, axis=-1),
+        lambda x: np.sqrt(np.sum(x * x, -1)),
+        unary(min_dims=1, min_side=1),
+    ),
+    OpSpec(
+        "Any",
+        lambda x: tf.reduce_any(x, axis=-1),
+        lambda x: np.any(x, -1),
+        unary(min_dims=1),
+        order=0,
+        dtype=np.bool_,
+    ),
+    OpSpec("All", tf.reduce_all, np.all, order=0, dtype=np.bool_),
+    OpSpec(
+        "ArgMax",
+        lambda x: tf.math.argmax(x, axis=-1),
+        lambda x: np.argmax(x, -1),
+        unary(min_dims=1, min_side=1),
+        order=0,
+    ),
+    OpSpec("ArgMin", tf.math.argmin, lambda x: np.argmin(x, 0), unary(1, min_side=1), order=0),
+    OpSpec(
+        "TopKV2",
+        lambda x: tf.math.top_k(x, k=2).values,
+        _sorted_desc(2),
+        hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=3).map(lambda s: (s,)),
+    ),
+    OpSpec("Unique", tf.unique, custom=_unique_check),
+    OpSpec(
+        "SegmentSum",
+        lambda x: tf.math.segment_sum(x, [0, 0, 2]),
+        lambda x: np.stack([x[0] + x[1], 0 * x[0], x[2]]),
+        fixed((3, 2)),
+    ),
+    OpSpec(
+        "DenseBincount",
+        lambda x: tf.math.bincount(tf.cast(x, tf.int32)),
+        lambda x: np.bincount(x.astype(np.int64).reshape(-1)),
+        domain=(0.0, 4.0),
+        order=0,
+    ),
+    OpSpec(
+        "Svd",
+        lambda x: L._svd(x, compute_uv=False)[0],
+        lambda x: np.linalg.svd(x, compute_uv=False),
+        fixed((2, 3, 2)),
+        order=1,  # only the singular values are differentiated, not u and v
+    ),
+    OpSpec("CheckNumerics", lambda x: tf.debugging.check_numerics(x, "checked"), lambda x: x),
 ]

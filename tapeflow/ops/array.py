@@ -40,6 +40,8 @@ __all__ = [
     "rank",
     "broadcast_to",
     "unsorted_segment_sum",
+    "segment_sum",
+    "bincount",
 ]
 
 
@@ -332,9 +334,26 @@ def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:
 @op("UnsortedSegmentSum", same_dtype=())
 def _unsorted_segment_sum(data: Any, segment_ids: Any, *, num_segments: int) -> Any:
     ids = np.asarray(segment_ids)
+    if ids.size and ids.max() >= num_segments:
+        i = int(np.argmax(ids.reshape(-1) >= num_segments))
+        raise InvalidArgumentError(
+            f"segment_ids[{i}] = {ids.reshape(-1)[i]} is out of range [0, {num_segments}) "
+            "[Op:UnsortedSegmentSum]"
+        )
     out = np.zeros((num_segments, *np.shape(data)[ids.ndim :]), dtype=data.dtype)
-    np.add.at(out, ids, data)
+    keep = ids >= 0  # TF drops negative ids
+    np.add.at(out, ids[keep], np.asarray(data)[keep])
     return out
+
+
+def _gather_drop_negatives(grad: Tensor, ids: Tensor) -> Tensor:
+    """grad[ids], with zeros where an id is negative (its row was dropped)."""
+    from tapeflow.ops.math import cast, greater_equal, maximum, multiply
+
+    gathered = _gather(grad, maximum(ids, 0), axis=0, batch_dims=0)
+    keep = cast(greater_equal(ids, 0), grad.dtype)
+    extra = gathered.ndim - ids.ndim
+    return multiply(gathered, _reshape(keep, shape=keep._value.shape + (1,) * extra))
 
 
 @_unsorted_segment_sum.defvjp
@@ -342,14 +361,118 @@ def _unsorted_segment_sum_vjp(
     grad: Tensor, out: Tensor, data: Tensor, ids: Tensor, *, num_segments: int
 ) -> tuple[Any, Any]:
     # each data row went to one segment: its gradient is that segment's gradient
-    return _gather(grad, ids, axis=0, batch_dims=0), None
+    return _gather_drop_negatives(grad, ids), None
 
 
 def unsorted_segment_sum(
     data: Any, segment_ids: Any, num_segments: Any, name: str | None = None
 ) -> Tensor:
-    """Sums the rows of `data` into `num_segments` buckets named by `segment_ids`."""
+    """Sums the rows of `data` into `num_segments` buckets named by `segment_ids` (ids in any
+    order; rows with a negative id are dropped).
+
+    >>> import tapeflow as tf
+    >>> tf.math.unsorted_segment_sum([1.0, 2.0, 3.0], [1, 0, 1], 2).numpy().tolist()
+    [2.0, 4.0]
+    """
     return _unsorted_segment_sum(data, segment_ids, num_segments=int(num_segments))
+
+
+@op("SegmentSum", same_dtype=())
+def _segment_sum(data: Any, segment_ids: Any) -> Any:
+    ids = np.asarray(segment_ids)
+    if ids.ndim != 1 or ids.shape[0] != np.shape(data)[0]:
+        raise InvalidArgumentError(
+            "segment_ids should be the same size as dimension 0 of input. [Op:SegmentSum]"
+        )
+    n = int(ids[-1]) + 1 if ids.size else 0
+    if ids.size and ids.min() < 0:
+        raise InvalidArgumentError(
+            f"Segment id {int(ids.min())} out of range [0, {n}), possibly because "
+            "'segment_ids' input is not sorted. [Op:SegmentSum]"
+        )
+    if np.any(np.diff(ids) < 0):
+        raise InvalidArgumentError("segment ids are not increasing [Op:SegmentSum]")
+    out = np.zeros((n, *np.shape(data)[1:]), dtype=data.dtype)
+    np.add.at(out, ids, data)
+    return out
+
+
+@_segment_sum.defvjp
+def _segment_sum_vjp(grad: Tensor, out: Tensor, data: Tensor, ids: Tensor) -> tuple[Any, Any]:
+    # each row's gradient is its segment's gradient
+    return _gather(grad, ids, axis=0, batch_dims=0), None
+
+
+def segment_sum(data: Any, segment_ids: Any, name: str | None = None) -> Tensor:
+    """Sums the rows of `data` by sorted `segment_ids`; there are `segment_ids[-1] + 1` rows.
+
+    >>> import tapeflow as tf
+    >>> tf.math.segment_sum([1.0, 2.0, 3.0], [0, 0, 2]).numpy().tolist()
+    [3.0, 0.0, 3.0]
+    """
+    return _segment_sum(data, segment_ids)
+
+
+@op("DenseBincount", same_dtype=())  # TF registers no gradient: LookupError for weights
+def _bincount(input: Any, weights: Any, *, size: int, binary_output: bool = False) -> Any:
+    arr = np.asarray(input)
+    if arr.size and arr.min() < 0:
+        raise InvalidArgumentError("Input arr must be non-negative! [Op:DenseBincount] name: ")
+    w = np.asarray(weights)
+    weighted = w.size > 0 and not binary_output
+    rows = arr.reshape(-1, arr.shape[-1]) if arr.ndim == 2 else arr.reshape(1, -1)
+    wrows = w.reshape(rows.shape) if weighted else None
+    out = np.zeros((rows.shape[0], size), dtype=w.dtype)
+    for r, row in enumerate(rows):
+        keep = row < size  # values past `size` are dropped
+        counts = np.bincount(
+            row[keep], weights=None if wrows is None else wrows[r][keep], minlength=size
+        )
+        out[r] = (counts > 0) if binary_output else counts
+    return out if arr.ndim == 2 else out[0]
+
+
+def bincount(
+    arr: Any,
+    weights: Any = None,
+    minlength: Any = None,
+    maxlength: Any = None,
+    dtype: Any = dtypes.int32,
+    name: str | None = None,
+    axis: Any = None,
+    binary_output: bool = False,
+) -> Tensor:
+    """Counts (or sums `weights` of) each value of a non-negative int tensor; the result has
+    `max(arr) + 1` entries, at least `minlength` and at most `maxlength`.
+
+    >>> import tapeflow as tf
+    >>> tf.math.bincount([1, 1, 2, 5]).numpy().tolist()
+    [0, 2, 1, 0, 0, 1]
+    """
+    a = _tensor(arr)
+    if a._value.dtype.kind not in "iu":
+        raise TypeError(
+            f"Value passed to parameter 'arr' has DataType {a.dtype.name} not in list of "
+            "allowed values: int32, int64"
+        )
+    if axis is not None and int(axis) not in (0, -1):
+        raise ValueError(f"Unsupported axis value {axis}. Only 0 and -1 are currently supported.")
+    values = a._value
+    if axis is None or a.ndim < 2:
+        a = _reshape(a, shape=(-1,))
+        values = a._value
+    size = int(np.max(values)) + 1 if np.size(values) else 0
+    if minlength is not None:
+        size = builtins.max(size, int(getattr(minlength, "_value", minlength)))
+    if maxlength is not None:
+        size = builtins.min(size, int(getattr(maxlength, "_value", maxlength)))
+    if weights is None or binary_output:
+        w: Any = _wrap(np.zeros((0,), dtype=dtypes.as_dtype(dtype)._np))
+    else:
+        w = _tensor(weights)
+        if w._value.shape != a._value.shape:
+            w = _reshape(w, shape=a._value.shape)
+    return _bincount(a, w, size=size, binary_output=bool(binary_output))
 
 
 @op("GatherV2", same_dtype=())

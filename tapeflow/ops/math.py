@@ -67,6 +67,30 @@ __all__ = [
     "bitwise_or",
     "bitwise_xor",
     "invert",
+    "floor",
+    "ceil",
+    "round",
+    "expm1",
+    "log1p",
+    "asin",
+    "acos",
+    "atan",
+    "atan2",
+    "sinh",
+    "cosh",
+    "asinh",
+    "acosh",
+    "atanh",
+    "is_nan",
+    "is_inf",
+    "is_finite",
+    "squared_difference",
+    "divide_no_nan",
+    "xlogy",
+    "xdivy",
+    "add_n",
+    "mod",
+    "polyval",
 ]
 
 
@@ -116,6 +140,30 @@ _cos = _rounded(np.cos, math.cos)
 _tan = _rounded(np.tan, math.tan)
 _tanh = _rounded(np.tanh, math.tanh)
 _sigmoid = _rounded(_np_sigmoid, _math_sigmoid)
+
+
+# dtype lists of TF's kernels, as its "not in the list of allowed values" errors name them
+FLOATS = ("half", "float", "double")
+FLOATS_COMPLEX = ("half", "float", "double", "complex64", "complex128")
+_TF_NAMES = {"float16": "half", "float32": "float", "float64": "double", "object": "string"}
+
+
+_FAST_KINDS = {FLOATS: "f", FLOATS_COMPLEX: "fc"}  # the common lists, checked by dtype kind
+
+
+def require_dtype(x: Any, op_type: str, allowed: tuple[str, ...]) -> None:
+    """Raises TF's InvalidArgumentError unless the NumPy value's dtype is one of `allowed`."""
+    kinds = _FAST_KINDS.get(allowed)
+    if kinds is not None and x.dtype.kind in kinds:
+        return
+    name = _TF_NAMES.get(x.dtype.name, x.dtype.name)
+    if name not in allowed:
+        from tapeflow.errors import InvalidArgumentError
+
+        raise InvalidArgumentError(
+            f"Value for attr 'T' of {name} is not in the list of allowed values: "
+            f"{', '.join(allowed)} [Op:{op_type}] name: "
+        )
 
 
 def _is_complex(t: Any) -> bool:
@@ -235,9 +283,13 @@ def _floormod_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any,
     return grad, multiply(grad, negative(_floor(realdiv(x, y))))
 
 
-@op("Floor", differentiable=False)
-def _floor(x: Any) -> Any:
+@op("Floor", differentiable=False)  # TF's gradient is None
+def floor(x: Any) -> Any:
+    require_dtype(x, "Floor", FLOATS)
     return np.floor(x)
+
+
+_floor = floor
 
 
 @op("Pow")
@@ -669,3 +721,316 @@ def logical_not(x: Any) -> Any:
 @op("Invert", differentiable=False)
 def invert(x: Any) -> Any:
     return np.invert(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rounding (no gradient: TF registers None for Floor, Ceil and Round)
+
+
+@op("Ceil", differentiable=False)
+def ceil(x: Any) -> Any:
+    require_dtype(x, "Ceil", FLOATS)
+    return np.ceil(x)
+
+
+@op("Round", differentiable=False)
+def round(x: Any) -> Any:
+    # half to even ("banker's rounding"), as TF: round(0.5) = 0, round(1.5) = 2
+    return x if x.dtype.kind in "iu" else np.round(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# More transcendental functions
+
+
+@op("Expm1")
+def expm1(x: Any) -> Any:
+    require_dtype(x, "Expm1", FLOATS_COMPLEX)
+    return np.expm1(x)
+
+
+@expm1.defvjp
+def _expm1_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d(e^x - 1) = e^x
+    return (multiply(grad, conj_if_complex(exp(x))),)
+
+
+@op("Log1p")
+def log1p(x: Any) -> Any:
+    require_dtype(x, "Log1p", FLOATS_COMPLEX)
+    return np.log1p(x)
+
+
+@log1p.defvjp
+def _log1p_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d log(1 + x) = 1 / (1 + x)
+    return (realdiv(grad, conj_if_complex(add(x, 1))),)
+
+
+@op("Asin")
+def asin(x: Any) -> Any:
+    require_dtype(x, "Asin", FLOATS_COMPLEX)
+    return np.arcsin(x)
+
+
+@asin.defvjp
+def _asin_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d asin x = 1 / sqrt(1 - x^2)
+    return (multiply(grad, conj_if_complex(rsqrt(subtract(1, square(x))))),)
+
+
+@op("Acos")
+def acos(x: Any) -> Any:
+    require_dtype(x, "Acos", FLOATS_COMPLEX)
+    return np.arccos(x)
+
+
+@acos.defvjp
+def _acos_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d acos x = -1 / sqrt(1 - x^2)
+    return (negative(multiply(grad, conj_if_complex(rsqrt(subtract(1, square(x)))))),)
+
+
+@op("Atan")
+def atan(x: Any) -> Any:
+    require_dtype(x, "Atan", FLOATS_COMPLEX)
+    return np.arctan(x)
+
+
+@atan.defvjp
+def _atan_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d atan x = 1 / (1 + x^2)
+    return (realdiv(grad, conj_if_complex(add(square(x), 1))),)
+
+
+@op("Atan2")
+def atan2(y: Any, x: Any) -> Any:
+    require_dtype(y, "Atan2", FLOATS)
+    return np.arctan2(y, x)
+
+
+@atan2.defvjp
+def _atan2_vjp(grad: Tensor, out: Tensor, y: Tensor, x: Tensor) -> tuple[Any, Any]:
+    # d atan2(y, x) = (x dy - y dx) / (x^2 + y^2); nan at the origin, as in TF
+    scaled = realdiv(grad, add(square(x), square(y)))
+    return multiply(scaled, x), multiply(scaled, negative(y))
+
+
+@op("Sinh")
+def sinh(x: Any) -> Any:
+    require_dtype(x, "Sinh", FLOATS_COMPLEX)
+    return np.sinh(x)
+
+
+@sinh.defvjp
+def _sinh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d sinh x = cosh x
+    return (multiply(grad, conj_if_complex(cosh(x))),)
+
+
+@op("Cosh")
+def cosh(x: Any) -> Any:
+    require_dtype(x, "Cosh", FLOATS_COMPLEX)
+    return np.cosh(x)
+
+
+@cosh.defvjp
+def _cosh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d cosh x = sinh x
+    return (multiply(grad, conj_if_complex(sinh(x))),)
+
+
+@op("Asinh")
+def asinh(x: Any) -> Any:
+    require_dtype(x, "Asinh", FLOATS_COMPLEX)
+    return np.arcsinh(x)
+
+
+@asinh.defvjp
+def _asinh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d asinh x = 1 / cosh(asinh x) (TF's form, from the output)
+    return (realdiv(grad, conj_if_complex(cosh(out))),)
+
+
+@op("Acosh")
+def acosh(x: Any) -> Any:
+    require_dtype(x, "Acosh", FLOATS_COMPLEX)
+    return np.arccosh(x)
+
+
+@acosh.defvjp
+def _acosh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d acosh x = 1 / sinh(acosh x): inf at x = 1, as in TF
+    return (realdiv(grad, conj_if_complex(sinh(out))),)
+
+
+@op("Atanh")
+def atanh(x: Any) -> Any:
+    require_dtype(x, "Atanh", FLOATS_COMPLEX)
+    return np.arctanh(x)
+
+
+@atanh.defvjp
+def _atanh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d atanh x = 1 / (1 - x^2)
+    return (realdiv(grad, conj_if_complex(subtract(1, square(x)))),)
+
+
+# ---------------------------------------------------------------------------------------------
+# Classification: TF registers no gradient (a gradient reaching them is a LookupError)
+
+
+@op("IsNan")
+def is_nan(x: Any) -> Any:
+    require_dtype(x, "IsNan", FLOATS)
+    return np.isnan(x)
+
+
+@op("IsInf")
+def is_inf(x: Any) -> Any:
+    require_dtype(x, "IsInf", FLOATS)
+    return np.isinf(x)
+
+
+@op("IsFinite")
+def is_finite(x: Any) -> Any:
+    require_dtype(x, "IsFinite", FLOATS)
+    return np.isfinite(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Safe and fused binary ops
+
+
+@op("SquaredDifference")
+def squared_difference(x: Any, y: Any) -> Any:
+    d = x - y
+    return d * np.conj(d) if d.dtype.kind == "c" else d * d
+
+
+@squared_difference.defvjp
+def _squared_difference_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+    # d (x - y)^2 = 2 (x - y) (dx - dy)
+    gx = multiply(grad, multiply(conj_if_complex(subtract(x, y)), 2))
+    return gx, negative(gx)
+
+
+@op("DivNoNan")
+def _div_no_nan(x: Any, y: Any) -> Any:
+    safe = np.where(y == 0, np.ones((), y.dtype), y)
+    return np.where(y == 0, np.zeros((), x.dtype), x / safe)[()]
+
+
+@_div_no_nan.defvjp
+def _div_no_nan_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+    # as x / y, but 0 wherever y is 0 (TF's rule: d/dy = (-x / y) / y, each safely)
+    y = conj_if_complex(y)
+    gy = multiply(grad, _div_no_nan(_div_no_nan(negative(conj_if_complex(x)), y), y))
+    return _div_no_nan(grad, y), gy
+
+
+def divide_no_nan(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x / y, but 0 wherever y is 0 (even when x is 0 or inf); integers divide as floats.
+
+    >>> import tapeflow as tf
+    >>> tf.math.divide_no_nan([1.0, 1.0], [0.0, 2.0]).numpy().tolist()
+    [0.0, 0.5]
+    """
+    x = x if _has_value(x) else convert_to_tensor(x)
+    y = y if _has_value(y) else convert_to_tensor(y, dtype=x.dtype)
+    if x._value.dtype != y._value.dtype:
+        raise TypeError(f"`x` and `y` must have the same dtype, got {x.dtype!r} != {y.dtype!r}.")
+    kind = x._value.dtype
+    if kind.kind in "iu":  # TF's truediv table: small ints to float32, others to float64
+        target = dtypes.float32 if kind.itemsize <= 2 else dtypes.float64
+        return _div_no_nan(cast(x, target), cast(y, target))
+    return _div_no_nan(x, y)
+
+
+@op("Xlogy")
+def xlogy(x: Any, y: Any) -> Any:
+    require_dtype(x, "Xlogy", FLOATS_COMPLEX)
+    return np.where(x == 0, np.zeros((), x.dtype), x * np.log(y))[()]
+
+
+@xlogy.defvjp
+def _xlogy_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+    # d/dx = log y where x != 0, else 0; d/dy = x / y, 0 where x == 0 (TF)
+    nonzero = cast(not_equal(x, 0), x.dtype)
+    return multiply(grad, xlogy(nonzero, y)), multiply(grad, xdivy(x, y))
+
+
+@op("Xdivy")
+def xdivy(x: Any, y: Any) -> Any:
+    require_dtype(x, "Xdivy", FLOATS_COMPLEX)
+    return np.where(x == 0, np.zeros((), x.dtype), x / y)[()]
+
+
+@xdivy.defvjp
+def _xdivy_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+    # d/dx = 1 / y where x != 0, else 0; d/dy = -x / y^2, 0 where x == 0 (TF)
+    nonzero = cast(not_equal(x, 0), x.dtype)
+    return multiply(grad, xdivy(nonzero, y)), multiply(grad, xdivy(negative(x), square(y)))
+
+
+@op("AddN")
+def _add_n(*inputs: Any) -> Any:
+    shape = np.shape(inputs[0])
+    for i, v in enumerate(inputs[1:], 1):
+        if np.shape(v) != shape:
+            from tapeflow.errors import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                "Inputs to operation AddN of type AddN must have the same size and shape.  "
+                f"Input 0: {list(shape)} != input {i}: {list(np.shape(v))} [Op:AddN] name: "
+            )
+    total = np.array(inputs[0], copy=True)
+    for v in inputs[1:]:
+        total += v
+    return total[()]
+
+
+@_add_n.defvjp
+def _add_n_vjp(grad: Tensor, out: Tensor, *inputs: Any) -> tuple[Any, ...]:
+    # d(x1 + ... + xn) = dx1 + ... + dxn
+    return (grad,) * len(inputs)
+
+
+def add_n(inputs: Any, name: str | None = None) -> Tensor:
+    """Adds a list of tensors of one shape and dtype, elementwise (no broadcasting).
+
+    >>> import tapeflow as tf
+    >>> tf.add_n([[1, 2], [3, 4], [5, 6]]).numpy().tolist()
+    [9, 12]
+    """
+    if _has_value(inputs) or not isinstance(inputs, (list, tuple)) or not inputs:
+        raise ValueError(
+            "Inputs must be an iterable of at least one Tensor/IndexedSlices with the same "
+            "dtype and shape."
+        )
+    if len(inputs) == 1:
+        return identity(inputs[0])
+    return _add_n(*inputs)
+
+
+mod = floormod
+
+
+def polyval(coeffs: Any, x: Any, name: str | None = None) -> Tensor:
+    """The polynomial coeffs[0] x^(n-1) + ... + coeffs[n-1] at x, by Horner's rule.
+
+    >>> import tapeflow as tf
+    >>> float(tf.math.polyval([1.0, 2.0, 3.0], 2.0))
+    11.0
+    """
+    if not isinstance(coeffs, list):
+        raise ValueError(f"Argument coeffs must be list type. Received type {type(coeffs)}.")
+    x = x if _has_value(x) else convert_to_tensor(x)
+    if not coeffs:
+        from tapeflow.tape import zeros_like_np
+
+        return zeros_like_np(x)
+    p = coeffs[0] if _has_value(coeffs[0]) else convert_to_tensor(coeffs[0])
+    for c in coeffs[1:]:
+        p = add(c, multiply(p, x))
+    return p

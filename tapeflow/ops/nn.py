@@ -7,11 +7,21 @@ from typing import Any
 import numpy as np
 
 from tapeflow.op import op
-from tapeflow.ops.math import multiply, sigmoid, subtract
+from tapeflow.ops import math as _math
+from tapeflow.ops.math import (
+    FLOATS,
+    add,
+    multiply,
+    realdiv,
+    require_dtype,
+    sigmoid,
+    square,
+    subtract,
+)
 from tapeflow.ops.reduce import _sum, normalize_axis
 from tapeflow.tensor import Tensor, convert_to_tensor
 
-__all__ = ["relu", "softmax", "log_softmax", "sigmoid"]
+__all__ = ["relu", "softmax", "log_softmax", "sigmoid", "softplus", "softsign"]
 
 
 @op("Relu")
@@ -87,3 +97,28 @@ def log_softmax(logits: Any, axis: Any = None, name: str | None = None) -> Tenso
     x = convert_to_tensor(logits) if not hasattr(logits, "_value") else logits
     (ax,) = normalize_axis(-1 if axis is None else axis, np.ndim(x._value), "LogSoftmax") or (-1,)
     return _log_softmax(x, axis=ax)
+
+
+@op("Softplus")
+def softplus(features: Any) -> Any:
+    # log(1 + e^x) without overflow: x + log1p(e^-x) for large x, e^x for very negative x
+    require_dtype(features, "Softplus", FLOATS)
+    return np.logaddexp(np.zeros((), features.dtype), features)
+
+
+@softplus.defvjp
+def _softplus_vjp(grad: Tensor, out: Tensor, features: Tensor) -> tuple[Any]:
+    # d softplus x = sigmoid x (finite for any x)
+    return (multiply(grad, sigmoid(features)),)
+
+
+@op("Softsign")
+def softsign(features: Any) -> Any:
+    require_dtype(features, "Softsign", FLOATS)
+    return features / (1 + np.abs(features))
+
+
+@softsign.defvjp
+def _softsign_vjp(grad: Tensor, out: Tensor, features: Tensor) -> tuple[Any]:
+    # d x / (1 + |x|) = 1 / (1 + |x|)^2
+    return (realdiv(grad, square(add(_math.abs(features), 1))),)
