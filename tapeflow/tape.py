@@ -67,7 +67,9 @@ sum_to = op("SumTo")(_sum_to_np)  # the adjoint of broadcasting; not a TF op, th
 
 @op("BroadcastTo", same_dtype=())
 def _broadcast_to(x: Any, *, shape: tuple[int, ...]) -> Any:
-    return np.broadcast_to(x, shape).copy()  # a copy: tensors never alias writeable views
+    # A read-only view, not a copy: tensors are immutable, and the commonest broadcast (the
+    # gradient of a sum) would otherwise fill a whole input-sized array with one number.
+    return np.broadcast_to(x, shape)
 
 
 @sum_to.defvjp

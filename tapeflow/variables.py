@@ -72,7 +72,8 @@ _BASELINE = _refcount_baseline() if sys.implementation.name == "cpython" else -1
 
 
 def _unshared(arr: np.ndarray) -> bool:
-    return sys.getrefcount(arr) - 1 == _BASELINE  # -1: this function's own argument
+    """True if only the variable holds `arr` and `arr` owns its memory (is no view)."""
+    return arr.flags.owndata and sys.getrefcount(arr) - 1 == _BASELINE  # -1: our argument
 
 
 class Variable:

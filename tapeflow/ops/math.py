@@ -127,10 +127,21 @@ def _math_sigmoid(x: float) -> float:
 
 
 def _np_sigmoid(x: Any) -> Any:
-    # 1 / (1 + e^-x): e^-x overflows to inf for very negative x, giving the right 0
-    e = np.exp(-x)
+    # 1 / (1 + e^-x): e^-x overflows to inf for very negative x, giving the right 0.
+    # One buffer, updated in place: on big arrays allocation costs as much as arithmetic.
+    if type(x) is not np.ndarray:
+        return 1 / (1 + np.exp(-x))
+    e = np.negative(x)
+    np.exp(e, out=e)
     e += 1
-    return np.reciprocal(e, out=e) if isinstance(e, np.ndarray) else 1 / e
+    return np.reciprocal(e, out=e)
+
+
+def _times(t: np.ndarray, dy: Any) -> Any:
+    """t * dy, written into t (a fresh temporary) when the shapes allow it."""
+    if np.shape(dy) == t.shape:
+        return np.multiply(t, dy, out=t)
+    return t * dy
 
 
 _exp = _rounded(np.exp, math.exp)
@@ -405,7 +416,11 @@ def tanh(x: Any) -> Any:
 
 @op("TanhGrad")
 def tanh_grad(y: Any, dy: Any) -> Any:
-    return dy * (1 - y * y)
+    if type(y) is not np.ndarray:
+        return dy * (1 - y * y)
+    t = y * y
+    np.subtract(1, t, out=t)
+    return _times(t, dy)
 
 
 @tanh.defvjp
@@ -427,7 +442,11 @@ def sigmoid(x: Any) -> Any:
 
 @op("SigmoidGrad")
 def sigmoid_grad(y: Any, dy: Any) -> Any:
-    return dy * (y * (1 - y))
+    if type(y) is not np.ndarray:
+        return dy * (y * (1 - y))
+    t = 1 - y
+    t *= y
+    return _times(t, dy)
 
 
 @sigmoid.defvjp
