@@ -38,23 +38,38 @@ from tapeflow.ops import nn as _nn
 from tapeflow.ops import random as _random
 from tapeflow.ops import reduce as _reduce
 from tapeflow.ops.array import (
+    boolean_mask,
     broadcast_to,
     concat,
     expand_dims,
     eye,
     fill,
     gather,
+    gather_nd,
     linspace,
+    meshgrid,
+    one_hot,
     ones,
     ones_like,
+    pad,
     range,
     rank,
+    repeat,
     reshape,
+    reverse,
+    roll,
+    scatter_nd,
+    searchsorted,
+    sequence_mask,
     shape,
     size,
+    slice,
     split,
     squeeze,
     stack,
+    strided_slice,
+    tensor_scatter_nd_add,
+    tensor_scatter_nd_update,
     tile,
     transpose,
     unstack,
@@ -132,7 +147,16 @@ math = _namespace(
         "truediv": truediv,
     },
 )
-linalg = _namespace("linalg", {"matmul": matmul, "eye": eye})
+linalg = _namespace(
+    "linalg",
+    {
+        "matmul": matmul,
+        "eye": eye,
+        "diag": _array.diag,
+        "diag_part": _array.diag_part,
+        "band_part": _array.band_part,
+    },
+)
 nn = _namespace("nn", {**_public(_nn), "sigmoid": sigmoid, "tanh": tanh})
 random = _namespace("random", _public(_random))
 autodiff = _namespace("autodiff", {"GradientTape": GradientTape})

@@ -232,8 +232,11 @@ SPECS: list[OpSpec] = [
     ),
     OpSpec(
         "GatherV2",
-        lambda x: tf.gather(x, [2, 0, 2], axis=1),
-        lambda x: x[:, [2, 0, 2]],
+        lambda x: [
+            tf.gather(x, [2, 0, 2], axis=1),
+            tf.gather(x, [[1, 0, 1], [2, 2, 0]], axis=1, batch_dims=1),
+        ],
+        lambda x: [x[:, [2, 0, 2]], np.stack([x[0][[1, 0, 1]], x[1][[2, 2, 0]]])],
         fixed((2, 3, 2)),
     ),
     OpSpec(
@@ -252,4 +255,148 @@ SPECS: list[OpSpec] = [
         unary(min_dims=1, min_side=1),
     ),
     OpSpec("LogSoftmax", tf.nn.log_softmax, _np_log_softmax, unary(min_dims=1, min_side=1)),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Array ops (ops-b): padding, slicing, scatter/gather by index tuples, diagonals, search
+
+
+def _np_mirror_fold(g: np.ndarray, pads: list[tuple[int, int]], mode: str) -> np.ndarray:
+    """The adjoint of np.pad(mode) by brute force: add each padded entry to its source."""
+    shape = tuple(d - b - a for d, (b, a) in zip(g.shape, pads))
+    sources = np.pad(np.arange(int(np.prod(shape))).reshape(shape), pads, mode=mode.lower())
+    out = np.zeros(int(np.prod(shape)))
+    np.add.at(out, sources.reshape(-1), g.reshape(-1))
+    return out.reshape(shape)
+
+
+def _np_scatter(shape: tuple[int, ...], rows: list[int], updates: np.ndarray) -> np.ndarray:
+    out = np.zeros(shape)
+    np.add.at(out, rows, updates)
+    return out
+
+
+def _np_diag(d: np.ndarray, k: int) -> np.ndarray:
+    n = d.shape[-1] + abs(k)
+    out = np.zeros((*d.shape[:-1], n, n))
+    i = np.arange(d.shape[-1])
+    out[..., i + max(-k, 0), i + max(k, 0)] = d
+    return out
+
+
+def _sorted_search(side: str) -> Callable[..., Any]:
+    def fn(s: Any, v: Any) -> Any:
+        return tf.searchsorted(tf.constant(np.sort(s.numpy(), -1)), v, side=side)
+
+    return fn
+
+
+def _np_search(side: str) -> Callable[..., Any]:
+    def fn(s: np.ndarray, v: np.ndarray) -> np.ndarray:
+        s = np.sort(s, -1)
+        return np.stack([np.searchsorted(a, b, side=side) for a, b in zip(s, v)]).astype(np.int32)
+
+    return fn
+
+
+SPECS += [
+    OpSpec(
+        "PadV2",
+        lambda x: tf.pad(x, [[1, 2]] * x.ndim, constant_values=0.5),
+        lambda x: np.pad(x, [(1, 2)] * x.ndim, constant_values=0.5),
+        unary(min_dims=1),
+    ),
+    OpSpec(
+        "MirrorPad",
+        lambda x: [
+            tf.pad(x, [[1, 1]] * x.ndim, "REFLECT"),
+            tf.pad(x, [[2, 0]] * x.ndim, "SYMMETRIC"),
+        ],
+        lambda x: [
+            np.pad(x, [(1, 1)] * x.ndim, "reflect"),
+            np.pad(x, [(2, 0)] * x.ndim, "symmetric"),
+        ],
+        unary(min_dims=1, min_side=2),
+    ),
+    OpSpec(
+        "MirrorPadGrad",
+        lambda g: [
+            A._mirror_pad_grad(g, paddings=((2, 1), (0, 2)), mode="SYMMETRIC"),
+            A._mirror_pad_grad(g, paddings=((1, 2), (1, 1)), mode="REFLECT"),
+        ],
+        lambda g: [
+            _np_mirror_fold(g, [(2, 1), (0, 2)], "SYMMETRIC"),
+            _np_mirror_fold(g, [(1, 2), (1, 1)], "REFLECT"),
+        ],
+        fixed((6, 5)),
+    ),
+    OpSpec("Slice", lambda x: tf.slice(x, [1, 0], [2, -1]), lambda x: x[1:3], fixed((3, 4))),
+    OpSpec(
+        "ReverseV2",
+        lambda x: tf.reverse(x, [0, -1]),
+        lambda x: x[::-1, ..., ::-1],
+        unary(min_dims=2),
+    ),
+    OpSpec(
+        "Roll",
+        lambda x: tf.roll(x, [1, -2, 1], [0, 1, 0]),
+        lambda x: np.roll(x, [2, -2], [0, 1]),
+        unary(min_dims=2),
+    ),
+    OpSpec(
+        "GatherNd",
+        lambda x: tf.gather_nd(x, [[0, 1], [2, 3], [0, 1]]),
+        lambda x: x[[0, 2, 0], [1, 3, 1]],
+        fixed((3, 4, 2)),
+    ),
+    OpSpec(
+        "ScatterNd",
+        lambda u: tf.scatter_nd([[1], [1], [3]], u, [4, 2]),
+        lambda u: _np_scatter((4, 2), [1, 1, 3], u),
+        fixed((3, 2)),
+    ),
+    OpSpec(
+        "TensorScatterUpdate",
+        lambda t, u: tf.tensor_scatter_nd_update(t, [[0], [2]], u),
+        lambda t, u: np.stack([u[0], t[1], u[1], t[3]]),
+        fixed((4, 2), (2, 2)),
+    ),
+    OpSpec(
+        "TensorScatterAdd",
+        lambda t, u: tf.tensor_scatter_nd_add(t, [[1], [1]], u),
+        lambda t, u: t + _np_scatter(t.shape, [1, 1], u),
+        fixed((4, 2), (2, 2)),
+    ),
+    OpSpec(
+        "OneHot",
+        lambda x: tf.one_hot([0, 2, 5], 3, on_value=x, off_value=-x),
+        lambda x: np.where(np.eye(3)[[0, 2, 1]] * [[1], [1], [0]] == 1, x, -x),
+        fixed(()),
+        order=0,
+    ),
+    OpSpec(
+        "LowerBound", _sorted_search("left"), _np_search("left"), fixed((2, 4), (2, 3)), order=0
+    ),
+    OpSpec(
+        "UpperBound", _sorted_search("right"), _np_search("right"), fixed((2, 4), (2, 3)), order=0
+    ),
+    OpSpec(
+        "MatrixDiagV3",
+        lambda x: tf.linalg.diag(x, k=-1),
+        lambda x: _np_diag(x, -1),
+        unary(min_dims=1),
+    ),
+    OpSpec(
+        "MatrixDiagPartV3",
+        lambda x: tf.linalg.diag_part(x, k=1),
+        lambda x: np.diagonal(x, offset=1, axis1=-2, axis2=-1),
+        unary(min_dims=2, min_side=2),
+    ),
+    OpSpec(
+        "MatrixBandPart",
+        lambda x: tf.linalg.band_part(x, 1, 0),
+        lambda x: np.tril(np.triu(x, -1)),
+        unary(min_dims=2, min_side=1),
+    ),
 ]
