@@ -76,7 +76,7 @@ from tapeflow.ops.array import (
     zeros,
     zeros_like,
 )
-from tapeflow.ops.linalg import matmul
+from tapeflow.ops.linalg import einsum, matmul, tensordot
 from tapeflow.ops.math import (
     abs,
     add,
@@ -150,7 +150,7 @@ math = _namespace(
 linalg = _namespace(
     "linalg",
     {
-        "matmul": matmul,
+        **_public(_linalg),
         "eye": eye,
         "diag": _array.diag,
         "diag_part": _array.diag_part,

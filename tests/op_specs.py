@@ -400,3 +400,134 @@ SPECS += [
         unary(min_dims=2, min_side=1),
     ),
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Linear algebra (ops-b): inputs made well conditioned inside each row, so central differences
+# are valid (diagonally dominant for inverses and solves, SPD for Cholesky, well separated
+# singular values and eigenvalues for SVD and eigh)
+
+
+def _dominant(x: Any) -> Any:
+    n = x.shape[-1]
+    return x + 2.0 * n * np.eye(n)
+
+
+def _spd(x: Any) -> Any:
+    n = x.shape[-1]
+    return tf.matmul(x, x, transpose_b=True) + n * np.eye(n)
+
+
+def _np_spd(x: np.ndarray) -> np.ndarray:
+    return x @ np.swapaxes(x, -1, -2) + x.shape[-1] * np.eye(x.shape[-1])
+
+
+def _spread(x: Any) -> Any:
+    """x plus a big, well-spread diagonal: distinct singular values / eigenvalues."""
+    m, n = x.shape[-2:]
+    return x + 10.0 * np.eye(m, n) * np.arange(1, n + 1)
+
+
+def _signs(u: Any) -> Any:
+    """Column signs making the first row of u non-negative (fixes SVD/eigh's sign freedom)."""
+    return np.sign(np.asarray(u)[..., :1, :])
+
+
+def _svd_row(x: Any) -> list[Any]:
+    a = _spread(x)
+    s, u, v = tf.linalg.svd(a)
+    sign = tf.stop_gradient(tf.sign(u[..., :1, :]))
+    return [tf.linalg.svd(a, compute_uv=False), s, u * sign, v * sign]
+
+
+def _np_svd_row(x: np.ndarray) -> list[np.ndarray]:
+    u, s, vh = np.linalg.svd(_spread(x), full_matrices=False)
+    v = np.swapaxes(vh, -1, -2)
+    return [s, s, u * _signs(u), v * _signs(u)]
+
+
+def _eigh_row(x: Any) -> list[Any]:
+    e, v = tf.linalg.eigh(_spread(x + tf.transpose(x, [0, 2, 1])))
+    return [e, v * tf.stop_gradient(tf.sign(v[..., :1, :]))]
+
+
+def _np_eigh_row(x: np.ndarray) -> list[np.ndarray]:
+    e, v = np.linalg.eigh(_spread(x + np.swapaxes(x, -1, -2)))
+    return [e, v * _signs(v)]
+
+
+SPECS += [
+    OpSpec(
+        "Einsum",
+        lambda a, b: [
+            tf.einsum("bij,bjk->bik", a, b),
+            tf.einsum("bii->b", a),
+            tf.einsum("...ij,...ik", a, b),
+            tf.einsum("bij,bjk,bkl->il", a, a, b),
+        ],
+        lambda a, b: [
+            np.einsum("bij,bjk->bik", a, b),
+            np.einsum("bii->b", a),
+            np.einsum("...ij,...ik->...jk", a, b),
+            np.einsum("bij,bjk,bkl->il", a, a, b),
+        ],
+        fixed((2, 3, 3), (2, 3, 2)),
+    ),
+    OpSpec(
+        "MatrixInverse",
+        lambda x: [tf.linalg.inv(_dominant(x)), tf.linalg.inv(_dominant(x), adjoint=True)],
+        lambda x: [np.linalg.inv(_dominant(x)), np.linalg.inv(np.swapaxes(_dominant(x), -1, -2))],
+        fixed((2, 3, 3)),
+    ),
+    OpSpec(
+        "MatrixDeterminant",
+        lambda x: tf.linalg.det(_dominant(x)),
+        lambda x: np.linalg.det(_dominant(x)),
+        fixed((2, 3, 3)),
+    ),
+    OpSpec(
+        "LogMatrixDeterminant",
+        lambda x: tf.linalg.slogdet(_dominant(x) - 4.0 * np.eye(3)),
+        lambda x: tuple(np.linalg.slogdet(_dominant(x) - 4.0 * np.eye(3))),
+        fixed((2, 3, 3)),
+        domain=(-0.5, 0.5),  # negative determinants too: the sign is -1 there
+    ),
+    OpSpec(
+        "MatrixSolve",
+        lambda a, b: [
+            tf.linalg.solve(_dominant(a), b),
+            tf.linalg.solve(_dominant(a), b, adjoint=True),
+        ],
+        lambda a, b: [
+            np.linalg.solve(_dominant(a), b),
+            np.linalg.solve(np.swapaxes(_dominant(a), -1, -2), b),
+        ],
+        fixed((2, 3, 3), (2, 3, 2)),
+    ),
+    OpSpec(
+        "MatrixTriangularSolve",
+        lambda a, b: [
+            tf.linalg.triangular_solve(_dominant(a), b),
+            tf.linalg.triangular_solve(_dominant(a), b, lower=False, adjoint=True),
+        ],
+        lambda a, b: [
+            np.linalg.solve(np.tril(_dominant(a)), b),
+            np.linalg.solve(np.swapaxes(np.triu(_dominant(a)), -1, -2), b),
+        ],
+        fixed((2, 3, 3), (2, 3, 2)),
+    ),
+    OpSpec(
+        "Cholesky",
+        lambda x: tf.linalg.cholesky(_spd(x)),
+        lambda x: np.linalg.cholesky(_np_spd(x)),
+        fixed((2, 3, 3)),
+    ),
+    OpSpec(
+        "Qr",
+        lambda a, b: [*tf.linalg.qr(_spread(a)), *tf.linalg.qr(_spread(b))],
+        lambda a, b: [*np.linalg.qr(_spread(a)), *np.linalg.qr(_spread(b))],
+        fixed((2, 4, 3), (3, 4)),  # tall (batched) and wide
+    ),
+    OpSpec("Svd", _svd_row, _np_svd_row, fixed((2, 4, 3))),
+    OpSpec("SelfAdjointEigV2", _eigh_row, _np_eigh_row, fixed((2, 3, 3))),
+]
