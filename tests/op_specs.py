@@ -8,11 +8,13 @@ no row fails `test_every_registered_op_has_a_row`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from conv_reference import conv2d_numpy_reference, conv2d_numpy_reference_backward
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -530,4 +532,248 @@ SPECS += [
     ),
     OpSpec("Svd", _svd_row, _np_svd_row, fixed((2, 4, 3))),
     OpSpec("SelfAdjointEigV2", _eigh_row, _np_eigh_row, fixed((2, 3, 3))),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# nn (ops-b): activations and their fused gradient kernels, losses, bias, conv and pooling
+
+
+def _np_pool(x: np.ndarray, k: int, s: int, same: bool, how: str) -> np.ndarray:
+    """Naive NHWC pooling, one window at a time (SAME: windows clipped to the input)."""
+    n, h, w, c = x.shape
+    oh, ow = (-(-h // s), -(-w // s)) if same else ((h - k) // s + 1, (w - k) // s + 1)
+    top = max((oh - 1) * s + k - h, 0) // 2 if same else 0
+    left = max((ow - 1) * s + k - w, 0) // 2 if same else 0
+    out = np.zeros((n, oh, ow, c))
+    for i in range(oh):
+        for j in range(ow):
+            r0, c0 = i * s - top, j * s - left
+            win = x[:, max(r0, 0) : r0 + k, max(c0, 0) : c0 + k]
+            out[:, i, j] = win.max(axis=(1, 2)) if how == "max" else win.mean(axis=(1, 2))
+    return out
+
+
+def _np_max_pool_grad(x: np.ndarray, g: np.ndarray, k: int, s: int) -> np.ndarray:
+    """VALID max pooling's gradient: each window's upstream to its first maximum."""
+    out = np.zeros_like(x)
+    n, oh, ow, c = g.shape
+    for b in range(n):
+        for i in range(oh):
+            for j in range(ow):
+                for ch in range(c):
+                    win = x[b, i * s : i * s + k, j * s : j * s + k, ch]
+                    r, q = np.unravel_index(np.argmax(win), win.shape)
+                    out[b, i * s + r, j * s + q, ch] += g[b, i, j, ch]
+    return out
+
+
+def _np_max_pool_grad_grad(x: np.ndarray, g: np.ndarray, k: int, s: int) -> np.ndarray:
+    """The upstream (shaped like x) read at each window's first maximum."""
+    n, h, w, c = x.shape
+    oh, ow = (h - k) // s + 1, (w - k) // s + 1
+    out = np.zeros((n, oh, ow, c))
+    for b in range(n):
+        for i in range(oh):
+            for j in range(ow):
+                for ch in range(c):
+                    win = x[b, i * s : i * s + k, j * s : j * s + k, ch]
+                    r, q = np.unravel_index(np.argmax(win), win.shape)
+                    out[b, i, j, ch] = g[b, i * s + r, j * s + q, ch]
+    return out
+
+
+def _np_avg_pool_grad(g: np.ndarray, shape: tuple[int, ...], k: int, s: int) -> np.ndarray:
+    """SAME average pooling's gradient, window by window."""
+    h, w = shape[1:3]
+    oh, ow = g.shape[1:3]
+    top = max((oh - 1) * s + k - h, 0) // 2
+    left = max((ow - 1) * s + k - w, 0) // 2
+    out = np.zeros(shape)
+    for i in range(oh):
+        for j in range(ow):
+            r0, c0 = i * s - top, j * s - left
+            rows = slice(max(r0, 0), r0 + k)
+            cols = slice(max(c0, 0), c0 + k)
+            count = out[:, rows, cols].shape[1] * out[:, rows, cols].shape[2]
+            out[:, rows, cols] += g[:, i : i + 1, j : j + 1] / count
+    return out
+
+
+_CONV = {"strides": (1, 2, 1, 1), "padding": "SAME", "explicit_paddings": (), "dilations": (1,) * 4}
+_POOL = {"ksize": (1, 2, 2, 1), "strides": (1, 2, 2, 1), "padding": "VALID"}
+
+
+def _np_conv(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return conv2d_numpy_reference(x, w, (2, 1), "SAME")[0]
+
+
+def _np_conv_backward(x: np.ndarray, w: np.ndarray, dy: np.ndarray) -> tuple[Any, Any]:
+    return conv2d_numpy_reference_backward(dy, conv2d_numpy_reference(x, w, (2, 1), "SAME")[1])
+
+
+def _softmax_rows(z: Any) -> Any:
+    return tf.nn.softmax(z)  # a valid distribution per row, as the labels must be
+
+
+def _np_softmax_ce(x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    p = np.exp(_np_log_softmax(z))
+    return -np.sum(p * _np_log_softmax(x), axis=-1)
+
+
+SELU_A, SELU_S = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def _np_gelu(x: np.ndarray) -> np.ndarray:
+    return x * 0.5 * (1 + np.vectorize(math.erf, otypes=[float])(x / math.sqrt(2)))
+
+
+SPECS += [
+    OpSpec("Relu6", tf.nn.relu6, lambda x: np.clip(x, 0, 6), domain=(-2.0, 8.0)),
+    OpSpec(
+        "Relu6Grad",
+        N._relu6_grad,
+        lambda g, x: np.where((x > 0) & (x < 6), g, 0),
+        same(2),
+        domain=(-2.0, 8.0),
+    ),
+    OpSpec(
+        "LeakyRelu",
+        lambda x: [tf.nn.leaky_relu(x), tf.nn.leaky_relu(x, alpha=0.5)],
+        lambda x: [np.where(x > 0, x, 0.2 * x), np.where(x > 0, x, 0.5 * x)],
+    ),
+    OpSpec(
+        "LeakyReluGrad",
+        N._leaky_relu_grad,
+        lambda g, x: np.where(x > 0, g, 0.2 * g),
+        same(2),
+    ),
+    OpSpec("Elu", tf.nn.elu, lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0)))),
+    OpSpec(
+        "EluGrad",
+        N._elu_grad,
+        lambda g, y: np.where(y < 0, g * (y + 1), g),
+        same(2),
+        domain=(-0.9, 2.0),
+    ),
+    OpSpec(
+        "Selu",
+        tf.nn.selu,
+        lambda x: SELU_S * np.where(x > 0, x, SELU_A * np.expm1(np.minimum(x, 0))),
+    ),
+    OpSpec(
+        "SeluGrad",
+        N._selu_grad,
+        lambda g, y: np.where(y < 0, g * (y + SELU_S * SELU_A), g * SELU_S),
+        same(2),
+        domain=(-1.5, 2.0),
+    ),
+    OpSpec("Gelu", tf.nn.gelu, _np_gelu),
+    OpSpec(
+        "GeluGrad",
+        N._gelu_grad,
+        lambda g, x: g * (_np_gelu(x) / x + x * np.exp(-x * x / 2) / math.sqrt(2 * math.pi)),
+        same(2),
+        domain=(0.5, 2.0),  # the reference divides by x
+    ),
+    OpSpec("L2Loss", tf.nn.l2_loss, lambda x: np.sum(x * x) / 2),
+    OpSpec(
+        "BiasAdd",
+        lambda v, b: [tf.nn.bias_add(v, b[0]), tf.nn.bias_add(v, b[1], data_format="NCHW")],
+        lambda v, b: [v + b[0], v + b[1][:, None]],
+        fixed((2, 3, 3), (2, 3)),
+    ),
+    OpSpec(
+        "BiasAddGrad",
+        lambda g: [N._bias_add_grad(g), N._bias_add_grad(g, data_format="NCHW")],
+        lambda g: [g.sum(axis=(0, 1)), g.sum(axis=(0, 2))],
+        fixed((2, 3, 4)),
+    ),
+    OpSpec(
+        "SigmoidCrossEntropyWithLogits",
+        lambda x, z: tf.nn.sigmoid_cross_entropy_with_logits(tf.sigmoid(z), x),
+        lambda x, z: (
+            -(
+                (p := 1 / (1 + np.exp(-z))) * np.log(1 / (1 + np.exp(-x)))
+                + (1 - p) * np.log(1 - 1 / (1 + np.exp(-x)))
+            )
+        ),
+        same(2),
+    ),
+    OpSpec(
+        "SoftmaxCrossEntropyWithLogits",
+        lambda x, z: [
+            tf.nn.softmax_cross_entropy_with_logits(_softmax_rows(z), x),
+            tf.nn.softmax_cross_entropy_with_logits(tf.nn.softmax(z, axis=0), x, axis=0),
+        ],
+        lambda x, z: [
+            _np_softmax_ce(x, z),
+            _np_softmax_ce(x.T, z.T),
+        ],
+        fixed((3, 4), (3, 4)),
+    ),
+    OpSpec(
+        "SparseSoftmaxCrossEntropyWithLogits",
+        lambda x: tf.nn.sparse_softmax_cross_entropy_with_logits([[1, 0, 3], [2, 2, 0]], x),
+        lambda x: (
+            -np.take_along_axis(
+                _np_log_softmax(x), np.array([[1, 0, 3], [2, 2, 0]])[..., None], -1
+            )[..., 0]
+        ),
+        fixed((2, 3, 4)),
+    ),
+    OpSpec(
+        "Conv2D",
+        lambda x, w: tf.nn.conv2d(x, w, [2, 1], "SAME"),
+        _np_conv,
+        fixed((2, 5, 4, 2), (3, 2, 2, 3)),
+    ),
+    OpSpec(
+        "Conv2DBackpropInput",
+        lambda w, dy: N._conv2d_backprop_input(w, dy, input_sizes=(2, 5, 4, 2), **_CONV),
+        lambda w, dy: _np_conv_backward(np.zeros((2, 5, 4, 2)), w, dy)[0],
+        fixed((3, 2, 2, 3), (2, 3, 4, 3)),
+    ),
+    OpSpec(
+        "Conv2DBackpropFilter",
+        lambda x, dy: N._conv2d_backprop_filter(x, dy, filter_sizes=(3, 2, 2, 3), **_CONV),
+        lambda x, dy: _np_conv_backward(x, np.zeros((3, 2, 2, 3)), dy)[1],
+        fixed((2, 5, 4, 2), (2, 3, 4, 3)),
+    ),
+    OpSpec(
+        "MaxPool",
+        lambda x: [tf.nn.max_pool2d(x, 2, 2, "VALID"), tf.nn.max_pool2d(x, 3, 2, "SAME")],
+        lambda x: [_np_pool(x, 2, 2, False, "max"), _np_pool(x, 3, 2, True, "max")],
+        fixed((2, 5, 5, 2)),
+    ),
+    OpSpec(
+        "MaxPoolGrad",
+        lambda x, g: N._max_pool_grad(x, N._max_pool(x, **_POOL), g, **_POOL),
+        lambda x, g: _np_max_pool_grad(x, g, 2, 2),
+        fixed((1, 4, 5, 2), (1, 2, 2, 2)),
+    ),
+    OpSpec(
+        "MaxPoolGradGrad",
+        lambda x, g: N._max_pool_grad_grad(x, N._max_pool(x, **_POOL), g, **_POOL),
+        lambda x, g: _np_max_pool_grad_grad(x, g, 2, 2),
+        fixed((1, 4, 5, 2), (1, 4, 5, 2)),
+    ),
+    OpSpec(
+        "AvgPool",
+        lambda x: [tf.nn.avg_pool2d(x, 2, 2, "VALID"), tf.nn.avg_pool2d(x, 3, 2, "SAME")],
+        lambda x: [_np_pool(x, 2, 2, False, "avg"), _np_pool(x, 3, 2, True, "avg")],
+        fixed((2, 5, 5, 2)),
+    ),
+    OpSpec(
+        "AvgPoolGrad",
+        lambda g: N._avg_pool_grad(
+            g,
+            orig_input_shape=(2, 5, 5, 2),
+            ksize=(1, 3, 3, 1),
+            strides=(1, 2, 2, 1),
+            padding="SAME",
+        ),
+        lambda g: _np_avg_pool_grad(g, (2, 5, 5, 2), 3, 2),
+        fixed((2, 3, 3, 2)),
+    ),
 ]

@@ -74,6 +74,19 @@ def _tensor(x: Any) -> Tensor:
     return x if type(x) is Tensor else convert_to_tensor(x)
 
 
+def like_dtype(value: Any, ref: Tensor) -> Any:
+    """An op's second operand converted as TF converts it: Python values and NumPy arrays take
+    the first operand's dtype; tensors and variables are left for the op to check."""
+    if hasattr(value, "_value"):
+        return value
+    if isinstance(value, (np.ndarray, np.generic)):
+        kind = ref._value.dtype.kind
+        if value.dtype.kind == "c" and kind != "c":
+            return _wrap(np.asarray(value))  # the op then reports the dtype mismatch
+        return _wrap(np.asarray(value).astype(ref._value.dtype)[()])
+    return convert_to_tensor(value, dtype_hint=ref.dtype)
+
+
 # ---------------------------------------------------------------------------------------------
 # Reshaping
 

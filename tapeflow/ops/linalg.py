@@ -25,6 +25,7 @@ from tapeflow.ops.array import (
     _reshape,
     _transpose,
     broadcast_to,
+    like_dtype,
 )
 from tapeflow.ops.math import conj, multiply, negative, realdiv, sqrt, square, subtract
 from tapeflow.ops.reduce import _sum
@@ -495,7 +496,7 @@ def solve(matrix: Any, rhs: Any, adjoint: bool = False, name: str | None = None)
     [[0.5], [0.25]]
     """
     a = _square_matrices(_tensor(matrix), "MatrixSolve")
-    b = _tensor(rhs)
+    b = _tensor(like_dtype(rhs, a))
     _check_rhs(a, b, "MatrixSolve")
     return _solve(a, b, adjoint=bool(adjoint))
 
@@ -552,7 +553,7 @@ def triangular_solve(
     [[1.0], [1.0]]
     """
     a = _square_matrices(_tensor(matrix), "MatrixTriangularSolve")
-    b = _tensor(rhs)
+    b = _tensor(like_dtype(rhs, a))
     _check_rhs(a, b, "MatrixTriangularSolve")
     return _triangular_solve(a, b, lower=bool(lower), adjoint=bool(adjoint))
 
