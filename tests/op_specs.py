@@ -777,3 +777,10 @@ SPECS += [
         fixed((2, 3, 3, 2)),
     ),
 ]
+
+
+SPECS += [
+    # random (ops-b): the values are random, so only "runs, and has no gradient" is checked here;
+    # tests/test_random_b.py checks it is a permutation and reproducible
+    OpSpec("RandomShuffle", tf.random.shuffle, shapes=unary(min_dims=1), order=0),
+]
