@@ -419,3 +419,6 @@ def test_pooling_shapes_and_errors():
         tf.nn.max_pool2d(x, [2, 2, 1, 1], [1, 1, 2, 1], "VALID")
     with pytest.raises(InvalidArgumentError, match="int64 is not in the list"):
         tf.nn.avg_pool2d(np.arange(4).reshape(1, 2, 2, 1), 2, 1, "VALID")
+    # Deliberate difference: TF computes a NumPy integer array's max pool in float32
+    pooled = tf.nn.max_pool2d(np.arange(4).reshape(1, 2, 2, 1), 2, 1, "VALID")
+    assert pooled.dtype == tf.int64 and pooled.numpy().reshape(-1).tolist() == [3]
