@@ -599,6 +599,11 @@ def getitem(tensor: Any, key: Any) -> Tensor:
 # Constructors and shape queries (no gradients)
 
 
+def _no_layout(layout: Any) -> None:
+    if layout is not None:
+        raise NotImplementedError("DTensor layouts are not supported by tapeflow")
+
+
 def _dims(shape: Any) -> tuple[int, ...]:
     dims = _shape_tuple(shape)
     for d in dims:
@@ -607,26 +612,32 @@ def _dims(shape: Any) -> tuple[int, ...]:
     return dims
 
 
-def zeros(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Tensor:
+def zeros(
+    shape: Any, dtype: Any = dtypes.float32, name: str | None = None, layout: Any = None
+) -> Tensor:
     """A tensor of zeros (empty strings for tf.string).
 
     >>> import tapeflow as tf
     >>> tf.zeros([2]).numpy().tolist()
     [0.0, 0.0]
     """
+    _no_layout(layout)
     dt = dtypes.as_dtype(dtype)
     if dt is dtypes.string:
         return _wrap(np.full(_dims(shape), b"", dtype=object))
     return _wrap(np.zeros(_dims(shape), dtype=dt._np)[()])
 
 
-def ones(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Tensor:
+def ones(
+    shape: Any, dtype: Any = dtypes.float32, name: str | None = None, layout: Any = None
+) -> Tensor:
     """A tensor of ones.
 
     >>> import tapeflow as tf
     >>> tf.ones([2], tf.int32).numpy().tolist()
     [1, 1]
     """
+    _no_layout(layout)
     dt = dtypes.as_dtype(dtype)
     if dt is dtypes.string:
         raise TypeError("Cannot convert 1 to EagerTensor of dtype string")
@@ -637,13 +648,16 @@ def _is_string(x: Any) -> bool:
     return np.asarray(_value(x)).dtype == object
 
 
-def zeros_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:
+def zeros_like(
+    input: Any, dtype: Any = None, name: str | None = None, layout: Any = None
+) -> Tensor:
     """Zeros with the shape (and, unless given, the dtype) of `input`.
 
     >>> import tapeflow as tf
     >>> tf.zeros_like([[1, 2]]).numpy().tolist()
     [[0, 0]]
     """
+    _no_layout(layout)
     if dtype is None and _is_string(input):
         return zeros(np.shape(_value(input)), dtypes.string)
     out = zeros_like_np(input)
@@ -654,13 +668,14 @@ def zeros_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor
     )
 
 
-def ones_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:
+def ones_like(input: Any, dtype: Any = None, name: str | None = None, layout: Any = None) -> Tensor:
     """Ones with the shape (and, unless given, the dtype) of `input`.
 
     >>> import tapeflow as tf
     >>> tf.ones_like([1.5, 2.5]).numpy().tolist()
     [1.0, 1.0]
     """
+    _no_layout(layout)
     if dtype is None and _is_string(input):
         raise InvalidArgumentError(
             "Value for attr 'T' of string is not in the list of allowed values [Op:OnesLike]"
@@ -673,13 +688,14 @@ def ones_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:
     )
 
 
-def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
+def fill(dims: Any, value: Any, name: str | None = None, layout: Any = None) -> Tensor:
     """A tensor of shape `dims` filled with `value` (differentiable in `value`).
 
     >>> import tapeflow as tf
     >>> tf.fill([2], 7).numpy().tolist()
     [7, 7]
     """
+    _no_layout(layout)
     v = _tensor(value)
     if v.ndim == 1 and v._value.shape[0] == 1:  # TF's kernel still takes a "legacy scalar"
         v = _reshape(v, shape=())
@@ -743,14 +759,17 @@ def linspace(start: Any, stop: Any, num: Any, name: str | None = None, axis: int
     return _wrap(out.astype(s._value.dtype))
 
 
-def shape(input: Any, out_type: Any = dtypes.int32, name: str | None = None) -> Tensor:
-    """The shape of `input` as a 1-D integer tensor."""
-    return _wrap(np.asarray(np.shape(_value(input)), dtype=dtypes.as_dtype(out_type)._np))
+def shape(input: Any, out_type: Any = None, name: str | None = None) -> Tensor:
+    """The shape of `input` as a 1-D integer tensor (int32 unless `out_type` says otherwise)."""
+    dt = dtypes.as_dtype(dtypes.int32 if out_type is None else out_type)
+    return _wrap(np.asarray(np.shape(_value(input)), dtype=dt._np))
 
 
-def size(input: Any, out_type: Any = dtypes.int32, name: str | None = None) -> Tensor:
-    """The number of elements of `input` as a scalar tensor."""
-    return _wrap(dtypes.as_dtype(out_type)._np.type(np.size(_value(input))))
+def size(input: Any, out_type: Any = None, name: str | None = None) -> Tensor:
+    """The number of elements of `input` as a scalar tensor (int32 unless `out_type` says
+    otherwise)."""
+    dt = dtypes.as_dtype(dtypes.int32 if out_type is None else out_type)
+    return _wrap(dt._np.type(np.size(_value(input))))
 
 
 def rank(input: Any, name: str | None = None) -> Tensor:
@@ -1093,7 +1112,13 @@ def _gather_nd_vjp(grad: Tensor, out: Tensor, params: Tensor, indices: Tensor) -
     return _scatter_nd(indices, grad, shape=params._value.shape), None
 
 
-def gather_nd(params: Any, indices: Any, batch_dims: int = 0, name: str | None = None) -> Tensor:
+def gather_nd(
+    params: Any,
+    indices: Any,
+    batch_dims: int = 0,
+    name: str | None = None,
+    bad_indices_policy: str = "",
+) -> Tensor:
     """Gathers slices of `params` named by index tuples along the last axis of `indices`.
 
     With `batch_dims = b`, the first b axes of `params` and `indices` are batch axes and each
@@ -1103,6 +1128,7 @@ def gather_nd(params: Any, indices: Any, batch_dims: int = 0, name: str | None =
     >>> tf.gather_nd([[1, 2], [3, 4]], [[1, 0], [0, 1]]).numpy().tolist()
     [3, 2]
     """
+    _check_bad_indices_policy(bad_indices_policy)
     p = _tensor(params)
     idx = convert_to_tensor(indices)
     if idx._value.dtype.kind not in "iu":
@@ -1164,6 +1190,14 @@ def _scatter_nd_vjp(
     return None, _gather_nd(grad, indices)
 
 
+def _check_bad_indices_policy(policy: str) -> None:
+    if policy not in ("", "DEFAULT", "ERROR"):
+        raise NotImplementedError(
+            f"bad_indices_policy={policy!r} is not supported: tapeflow raises "
+            "InvalidArgumentError for out-of-range indices (TF's default, 'ERROR')"
+        )
+
+
 def _nd_indices(indices: Any, op_type: str) -> Tensor:
     idx = convert_to_tensor(indices)
     if idx._value.dtype.kind not in "iu":
@@ -1176,13 +1210,20 @@ def _nd_indices(indices: Any, op_type: str) -> Tensor:
     return idx
 
 
-def scatter_nd(indices: Any, updates: Any, shape: Any, name: str | None = None) -> Tensor:
+def scatter_nd(
+    indices: Any,
+    updates: Any,
+    shape: Any,
+    bad_indices_policy: str = "",
+    name: str | None = None,
+) -> Tensor:
     """A zeros tensor of `shape` with `updates` added at the index tuples in `indices`.
 
     >>> import tapeflow as tf
     >>> tf.scatter_nd([[1], [1], [3]], [1.0, 2.0, 5.0], [4]).numpy().tolist()
     [0.0, 3.0, 0.0, 5.0]
     """
+    _check_bad_indices_policy(bad_indices_policy)
     return _scatter_nd(_nd_indices(indices, "ScatterNd"), updates, shape=_shape_tuple(shape))
 
 
@@ -1237,7 +1278,11 @@ def _tensor_scatter_add_vjp(
 
 
 def tensor_scatter_nd_add(
-    tensor: Any, indices: Any, updates: Any, name: str | None = None
+    tensor: Any,
+    indices: Any,
+    updates: Any,
+    bad_indices_policy: str = "",
+    name: str | None = None,
 ) -> Tensor:
     """A copy of `tensor` with `updates` added at `indices` (duplicates add up).
 
@@ -1245,6 +1290,7 @@ def tensor_scatter_nd_add(
     >>> tf.tensor_scatter_nd_add([1, 2, 3], [[0], [0]], [5, 5]).numpy().tolist()
     [11, 2, 3]
     """
+    _check_bad_indices_policy(bad_indices_policy)
     idx = _nd_indices(indices, "TensorScatterAdd")
     return _tensor_scatter_add(tensor, idx, updates)
 

@@ -359,7 +359,7 @@ def gelu(features: Any, approximate: bool = False, name: str | None = None) -> T
     return multiply(multiply(x, 0.5), add(tanh(inner), 1.0))
 
 
-def silu(features: Any, beta: Any = 1.0, name: str | None = None) -> Tensor:
+def silu(features: Any, beta: Any = 1.0) -> Tensor:
     """x * sigmoid(beta * x) (also called swish).
 
     >>> import tapeflow as tf
