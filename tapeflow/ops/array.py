@@ -859,8 +859,8 @@ def pad(
     "SYMMETRIC" (mirror with the edge).
 
     >>> import tapeflow as tf
-    >>> tf.pad([[1, 2]], [[0, 0], [2, 1]], "REFLECT").numpy().tolist()
-    [[1, 2, 1, 2, 1]]
+    >>> tf.pad([[1, 2, 3]], [[0, 0], [2, 1]], "REFLECT").numpy().tolist()
+    [[3, 2, 1, 2, 3, 2]]
     """
     x = _tensor(tensor)
     m = str(mode).upper()

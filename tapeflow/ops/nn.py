@@ -219,6 +219,7 @@ def _leaky_relu_vjp(grad: Tensor, out: Tensor, x: Tensor, *, alpha: float) -> tu
 def _leaky_relu_grad_vjp(
     grad: Tensor, out: Tensor, g: Tensor, x: Tensor, *, alpha: float
 ) -> tuple[Any, Any]:
+    # linear in the upstream, flat in the features
     return _leaky_relu_grad(grad, x, alpha=alpha), None
 
 
@@ -700,7 +701,7 @@ def embedding_lookup(
     are scaled down to it.
 
     >>> import tapeflow as tf
-    >>> tf.nn.embedding_lookup([[1.0], [2.0], [3.0]], [2, 0]).numpy().tolist()
+    >>> tf.nn.embedding_lookup(tf.constant([[1.0], [2.0], [3.0]]), [2, 0]).numpy().tolist()
     [[3.0], [1.0]]
     """
     idx = convert_to_tensor(ids)
