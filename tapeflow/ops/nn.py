@@ -448,7 +448,8 @@ def batch_normalization(
     shift = (
         negative(multiply(mean, inv)) if offset is None else subtract(offset, multiply(mean, inv))
     )
-    return add(multiply(xt, inv), shift)
+    # as TF: the statistics (Python floats become float32) are cast to x's dtype
+    return add(multiply(xt, cast(inv, xt.dtype)), cast(shift, xt.dtype))
 
 
 def _channel_axis(ndim: int, data_format: str) -> int:
