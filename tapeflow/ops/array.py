@@ -886,9 +886,8 @@ def pad(
 
 @op("Slice", same_dtype=())
 def _slice(input: Any, *, begin: tuple[int, ...], size: tuple[int, ...]) -> Any:
-    return np.asarray(input)[tuple(builtins.slice(b, b + s) for b, s in zip(begin, size))].copy()[
-        ()
-    ]
+    block = tuple(builtins.slice(b, b + s) for b, s in zip(begin, size))
+    return np.asarray(input)[block].copy()[()]
 
 
 @_slice.defvjp
