@@ -44,23 +44,38 @@ from tapeflow.ops import reduce as _reduce
 from tapeflow.ops import sort as _sort
 from tapeflow.ops import special as _special
 from tapeflow.ops.array import (
+    boolean_mask,
     broadcast_to,
     concat,
     expand_dims,
     eye,
     fill,
     gather,
+    gather_nd,
     linspace,
+    meshgrid,
+    one_hot,
     ones,
     ones_like,
+    pad,
     range,
     rank,
+    repeat,
     reshape,
+    reverse,
+    roll,
+    scatter_nd,
+    searchsorted,
+    sequence_mask,
     shape,
     size,
+    slice,
     split,
     squeeze,
     stack,
+    strided_slice,
+    tensor_scatter_nd_add,
+    tensor_scatter_nd_update,
     tile,
     transpose,
     unstack,
@@ -69,7 +84,7 @@ from tapeflow.ops.array import (
 )
 from tapeflow.ops.clip import clip_by_global_norm, clip_by_norm
 from tapeflow.ops.debugging import assert_equal
-from tapeflow.ops.linalg import matmul, norm
+from tapeflow.ops.linalg import einsum, matmul, norm, tensordot
 from tapeflow.ops.math import (
     abs,
     acos,
@@ -181,10 +196,11 @@ math = _namespace(
 linalg = _namespace(
     "linalg",
     {
-        "matmul": matmul,
+        **_public(_linalg),
         "eye": eye,
-        "norm": norm,
-        "l2_normalize": _linalg.l2_normalize,
+        "diag": _array.diag,
+        "diag_part": _array.diag_part,
+        "band_part": _array.band_part,
         "global_norm": _clip.global_norm,
     },
 )

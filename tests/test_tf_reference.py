@@ -9,7 +9,6 @@ import pytest
 from reference_cases import Case, load, run
 
 ISSUE_3 = "advanced autodiff (jacobian, ForwardAccumulator, custom_gradient, IndexedSlices)"
-ISSUE_4 = "op library (random.shuffle, cross-entropies)"
 FUNCTION = "tf.function, tf.gradients and graph-mode control flow (a later step)"
 XFAIL = {
     **dict.fromkeys(
@@ -17,7 +16,6 @@ XFAIL = {
         "C01 C02 C03 C04 C05 C05b C06 C07 C09 R01 R02 T08 V08 A03 A04 A07 A08 I01".split(),
         ISSUE_3,
     ),
-    **dict.fromkeys("H10 M09".split(), ISSUE_4),
     **dict.fromkeys("T01 T02 T03 T04 T05 T06 T07 C08 D02 M04".split(), FUNCTION),
     "E22": "bfloat16: NumPy has no bfloat16 dtype (README, deliberate differences)",
 }

@@ -57,8 +57,8 @@ def global_norm(t_list: Any, name: str | None = None) -> Tensor:
     if not isinstance(t_list, Sequence) or isinstance(t_list, str):
         raise TypeError(f"`t_list` should be a sequence of tensors. Received {type(t_list)}.")
     values = [convert_to_tensor(v) for v in t_list if v is not None]
-    if not values:
-        raise ValueError("global_norm needs at least one tensor that is not None.")
+    if not values:  # TF: the norm of nothing is 0
+        return convert_to_tensor(0.0)
     total = reduce_sum(multiply(values[0], values[0]))
     for v in values[1:]:
         total = add(total, reduce_sum(multiply(v, v)))
