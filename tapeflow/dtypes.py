@@ -79,7 +79,7 @@ class DType:
 
     @property
     def size(self) -> int:
-        return 1 if self is string else int(self._np.itemsize)
+        return 0 if self is string else int(self._np.itemsize)
 
     @property
     def itemsize(self) -> int:

@@ -216,9 +216,7 @@ def _coerce(op: Op, index: int, a: Any, ref: np.dtype) -> Any:
     if t is float:
         if ref.kind in "fc":
             return a  # NumPy's NEP 50 keeps the tensor's dtype for a Python float
-        if ref.kind in "iu" and a.is_integer():
-            return int(a)
-        raise dtype_mismatch(op.type, index, ref, np.dtype(np.float32))
+        raise dtype_mismatch(op.type, index, ref, np.dtype(np.float32))  # even 2.0 (TF)
     if t is int:
         if ref.kind == "b":
             raise dtype_mismatch(op.type, index, ref, np.dtype(np.int32))
@@ -395,6 +393,7 @@ READ.defvjp(lambda grad, out, variable: (grad,), batched=True)  # a read is the 
 
 def read_variable(v: Any) -> Tensor:
     """A Tensor with the variable's current value; recorded, so gradients reach the variable."""
+    v = v._handle  # the variable itself, also when reached through an UnreadVariable
     t = _wrap(READ.forward(v._value))
     recorders = state.recorders
     if _active and recorders:

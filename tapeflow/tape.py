@@ -72,7 +72,9 @@ def _broadcast_to(x: Any, *, shape: tuple[int, ...], batch: int = 0) -> Any:
         lead = x.shape[:batch]
         x = x.reshape(lead + (1,) * (batch + len(shape) - x.ndim) + x.shape[batch:])
         shape = lead + shape
-    return np.broadcast_to(x, shape).copy()  # a copy: tensors never alias writeable views
+    # A read-only view, not a copy: tensors are immutable, and the commonest broadcast (the
+    # gradient of a sum) would otherwise fill a whole input-sized array with one number.
+    return np.broadcast_to(x, shape)
 
 
 @sum_to.defvjp(batched=True)

@@ -231,6 +231,9 @@ class Tensor:
             f"dtype={self.dtype.name})"
         )
 
+    def __format__(self, format_spec: str) -> str:
+        return format(self._value, format_spec)  # TF formats the NumPy value: f"{loss:.4f}"
+
     def __hash__(self) -> int:
         raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,6 +52,28 @@ VariableAggregation = VariableAggregationV2  # TF's public name for the V2 enum
 
 
 _creation_order = itertools.count()
+
+
+def _refcount_baseline() -> int:
+    """sys.getrefcount of an array held only by one slot and one local, on this interpreter."""
+
+    class Holder:
+        __slots__ = ("value",)
+        value: np.ndarray
+
+    holder = Holder()
+    holder.value = np.zeros(1)
+    arr = holder.value
+    return sys.getrefcount(arr)
+
+
+# Exact reference counts are a CPython property; elsewhere, never update in place.
+_BASELINE = _refcount_baseline() if sys.implementation.name == "cpython" else -1
+
+
+def _unshared(arr: np.ndarray) -> bool:
+    """True if only the variable holds `arr` and `arr` owns its memory (is no view)."""
+    return arr.flags.owndata and sys.getrefcount(arr) - 1 == _BASELINE  # -1: our argument
 
 
 class Variable:
@@ -169,6 +192,10 @@ class Variable:
 
     # -- reading ----------------------------------------------------------------------------
 
+    @property
+    def _handle(self) -> Variable:
+        return self
+
     def value(self) -> Tensor:
         return read_variable(self)
 
@@ -185,12 +212,13 @@ class Variable:
     # -- writing ----------------------------------------------------------------------------
 
     def _new_value(self, value: Any, what: str) -> Any:
+        """`value` as this variable's dtype and shape; safe to keep (tensors are immutable)."""
         if isinstance(value, Tensor) or type(value) in variable_types:
             if value._value.dtype != self._value.dtype:
                 raise conversion_error(self.dtype, value)
             new = value._value
         else:
-            new = to_array(value, self.dtype)
+            new = to_array(value, self.dtype, copy=True)  # the caller may change its array
         new_shape = np.shape(new)
         if self._shape.is_fully_defined() and new_shape != np.shape(self._value):
             raise ValueError(
@@ -201,10 +229,20 @@ class Variable:
         return new
 
     def _set(self, new: Any, read_value: bool) -> Variable | None:
-        if isinstance(new, np.ndarray):
-            new = new.copy() if new.ndim else new[()]
+        if isinstance(new, np.ndarray) and new.ndim == 0:
+            new = new[()]
         self._value = new
-        return self if read_value else None
+        return _UnreadVariable(self) if read_value else None
+
+    def _update(self, delta: Any, what: str, ufunc: Any, read_value: bool) -> Variable | None:
+        d = self._new_value(delta, what)
+        arr = self._value
+        if type(arr) is np.ndarray and _unshared(arr):
+            # Nothing else holds the array (no live tensor read it), so update it in place:
+            # an optimizer step then costs what `w -= lr * g` costs in NumPy.
+            ufunc(arr, d, out=arr)
+            return self._set(arr, read_value)
+        return self._set(ufunc(arr, d), read_value)
 
     def assign(
         self,
@@ -222,7 +260,7 @@ class Variable:
         name: str | None = None,
         read_value: bool = True,
     ) -> Variable | None:
-        return self._set(self._value + self._new_value(delta, "add"), read_value)
+        return self._update(delta, "add", np.add, read_value)
 
     def assign_sub(
         self,
@@ -231,7 +269,7 @@ class Variable:
         name: str | None = None,
         read_value: bool = True,
     ) -> Variable | None:
-        return self._set(self._value - self._new_value(delta, "subtract"), read_value)
+        return self._update(delta, "subtract", np.subtract, read_value)
 
     def scatter_slice(self, key: Any, value: Any, read_value: bool = True) -> Variable | None:
         """`v[key].assign(value)`: writes `value` into one slice (the rest is unchanged)."""
@@ -304,6 +342,44 @@ class Variable:
 
     def __iter__(self) -> Iterator[Tensor]:
         return iter(read_variable(self))
+
+
+class _UnreadVariable(Variable):
+    """What `assign*` returns: the same variable, printed as TF prints it ('UnreadVariable').
+
+    It shares the variable's value (reading it later sees later assignments), and reads of it
+    are recorded as reads of the variable itself, so gradients reach the variable.
+    """
+
+    __slots__ = ("_target",)
+
+    def __init__(self, target: Variable) -> None:
+        self._target = target
+
+    @property
+    def _handle(self) -> Variable:
+        return self._target
+
+    @property
+    def _value(self) -> Any:
+        return self._target._value
+
+    @_value.setter
+    def _value(self, value: Any) -> None:
+        self._target._value = value
+
+    @property
+    def name(self) -> str:
+        return "UnreadVariable"
+
+    def __getattr__(self, name: str) -> Any:  # shape, trainable, ...: the variable's own
+        return getattr(self._target, name)
+
+    def __repr__(self) -> str:
+        return (
+            f"<tf.Variable 'UnreadVariable' shape={self._target._shape} dtype={self.dtype.name}, "
+            f"numpy={numpy_text(self._value, is_repr=True)}>"
+        )
 
 
 variable_types.add(Variable)

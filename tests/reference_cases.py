@@ -21,7 +21,6 @@ SOURCE = Path(__file__).parent / "fixtures" / "tf_autodiff_semantics.md"
 TYPE_NAMES = {
     "EagerTensor": "Tensor",
     "ResourceVariable": "Variable",
-    "_UnreadVariable": "Variable",
 }
 
 

@@ -125,9 +125,9 @@ def test_non_differentiable_ops(explaining):
         y = tf.reduce_sum(_floor(x * 3.0))
     _check(tape.explain(tf.reduce_sum(mask), x), "non_differentiable", where_cmp, "Greater")
     _check(tape.explain(y, x), "non_differentiable", where_floor, "Floor")
-    # an op added later as `@op("ArgMax", differentiable=False)` is covered the same way
-    argmax = Op("ArgMax", lambda a: np.argmax(a).astype(np.int64), differentiable=False)
-    REGISTRY["ArgMax"] = argmax
+    # any op registered as `@op(..., differentiable=False)` is covered the same way
+    argmax = Op("TestArgMax", lambda a: np.argmax(a).astype(np.int64), differentiable=False)
+    REGISTRY["TestArgMax"] = argmax
     try:
         tf.config.set_gradient_explanations(False)  # the patching of ops happens when turned on
         tf.config.set_gradient_explanations(True)
@@ -143,9 +143,14 @@ def test_non_differentiable_ops(explaining):
             where = here()
             k = argmax(x * x)
             y = tf.cast(k, tf.float32) * 2.0
+        _check(tape.explain(y, x), "non_differentiable", where, "TestArgMax")
+        with tf.GradientTape() as tape:  # and the op library's own argmax
+            tape.watch(x)
+            where = here()
+            y = tf.cast(tf.argmax(x * x), tf.float32) * 2.0
         _check(tape.explain(y, x), "non_differentiable", where, "ArgMax")
     finally:
-        del REGISTRY["ArgMax"]
+        del REGISTRY["TestArgMax"]
 
 
 def test_stop_gradient(explaining):

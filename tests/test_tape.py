@@ -277,3 +277,37 @@ def test_op_without_gradient_raises_lookup_error():
         from tapeflow.op import REGISTRY
 
         del REGISTRY["TestNoGradient"]
+
+
+def test_variable_updates_never_change_tensors_read_before():
+    v = tf.Variable(np.ones(4, np.float32))
+    before = v.read_value()
+    kept = v * 1.0
+    v.assign_sub(np.full(4, 0.5, np.float32))
+    v.assign_add(tf.ones(4))
+    np.testing.assert_array_equal(before.numpy(), np.ones(4))
+    np.testing.assert_array_equal(kept.numpy(), np.ones(4))
+    np.testing.assert_array_equal(v.numpy(), np.full(4, 1.5))
+
+
+def test_unshared_variable_updates_in_place():
+    v = tf.Variable(np.ones(3, np.float32))
+    v.assign_sub(tf.ones(3))  # the initial value still holds the first array
+    array_id = id(v._value)  # not the array itself: holding it would share it
+    v.assign_sub(tf.ones(3))
+    assert id(v._value) == array_id  # nothing else held it: updated in place
+    np.testing.assert_array_equal(v.numpy(), [-1.0, -1.0, -1.0])
+    with tf.GradientTape() as t:
+        y = tf.reduce_sum(v * v)
+    g = t.gradient(y, v)
+    v.assign_sub(0.5 * g)  # y's recording is gone, but `y` is alive; the array is free
+    np.testing.assert_array_equal(v.numpy(), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(g.numpy(), [-2.0, -2.0, -2.0])
+
+
+def test_assign_copies_callers_numpy_array():
+    a = np.ones(2, np.float32)
+    v = tf.Variable(a)
+    v.assign(a)
+    a[0] = 5.0
+    assert v.numpy().tolist() == [1.0, 1.0]

@@ -1,57 +1,101 @@
-"""Clipping a list of gradients by their global norm (IndexedSlices stay sparse)."""
+"""Clipping by norm: clip_by_norm, clip_by_global_norm, global_norm (TF's clip_ops).
+
+Written as TF writes them, in differentiable ops, so their gradients are TF's: in particular
+clip_by_norm at the zero vector has the identity as its gradient (no nan: the norm is taken
+through a `where` that avoids sqrt'(0)).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from tapeflow.indexed_slices import IndexedSlices
-from tapeflow.ops.array import stack
-from tapeflow.ops.math import identity, minimum, multiply, reciprocal, sqrt, subtract
+from tapeflow.ops.math import (
+    add,
+    cast,
+    greater,
+    identity,
+    maximum,
+    minimum,
+    multiply,
+    realdiv,
+    reciprocal,
+    sqrt,
+    subtract,
+    where,
+)
 from tapeflow.ops.reduce import reduce_sum
-from tapeflow.tape import add
+from tapeflow.tape import ones_like_np
 from tapeflow.tensor import Tensor, convert_to_tensor
 
-__all__ = ["global_norm", "clip_by_global_norm"]
+__all__ = ["clip_by_norm", "clip_by_global_norm", "global_norm"]
 
 
-def _dense_part(t: Any) -> Tensor:
-    # TF measures an IndexedSlices by its values: a duplicated row counts twice
-    return convert_to_tensor(t.values if isinstance(t, IndexedSlices) else t)
+def clip_by_norm(t: Any, clip_norm: Any, axes: Any = None, name: str | None = None) -> Tensor:
+    """Rescales `t` so that its L2 norm over `axes` is at most `clip_norm`.
+
+    >>> import tapeflow as tf
+    >>> tf.clip_by_norm([3.0, 4.0], 1.0).numpy().tolist()
+    [0.6000000238418579, 0.800000011920929]
+    """
+    values = t if isinstance(t, Tensor) else convert_to_tensor(t)
+    l2sum = reduce_sum(multiply(values, values), axis=axes, keepdims=True)
+    positive = greater(l2sum, 0)
+    # sqrt only where the sum is positive, so the gradient at the zero vector is finite
+    l2norm = where(positive, sqrt(where(positive, l2sum, ones_like_np(l2sum))), l2sum)
+    clip = convert_to_tensor(clip_norm, dtype_hint=values.dtype)
+    return identity(realdiv(multiply(values, clip), maximum(l2norm, clip)))
 
 
 def global_norm(t_list: Any, name: str | None = None) -> Tensor:
     """sqrt(sum of squares of every element of every tensor); None entries are skipped.
 
     >>> import tapeflow as tf
-    >>> float(tf.linalg.global_norm([tf.constant([3.0]), None, tf.constant([[4.0]])]))
+    >>> float(tf.linalg.global_norm([tf.constant([3.0]), None, tf.constant([4.0])]))
     5.0
     """
-    values = [_dense_part(t) for t in t_list if t is not None]
-    squares = [reduce_sum(multiply(v, v)) for v in values]
-    return sqrt(reduce_sum(stack(squares)))
+    if not isinstance(t_list, Sequence) or isinstance(t_list, str):
+        raise TypeError(f"`t_list` should be a sequence of tensors. Received {type(t_list)}.")
+    # TF measures an IndexedSlices by its values: a duplicated row counts twice
+    values = [convert_to_tensor(_dense_part(v)) for v in t_list if v is not None]
+    if not values:  # TF: the norm of nothing is 0
+        return convert_to_tensor(0.0)
+    total = reduce_sum(multiply(values[0], values[0]))
+    for v in values[1:]:
+        total = add(total, reduce_sum(multiply(v, v)))
+    return sqrt(total)
 
 
 def clip_by_global_norm(
     t_list: Any, clip_norm: Any, use_norm: Any = None, name: str | None = None
 ) -> tuple[list[Any], Tensor]:
-    """Scales every tensor by clip_norm / max(global_norm, clip_norm); returns the tensors and
-    the global norm (NaN or inf norms give NaN tensors, as in TF).
+    """Scales every tensor by clip_norm / max(global_norm, clip_norm); None entries stay None.
+    Returns (the clipped list, the global norm). An infinite or nan norm gives nan tensors.
 
     >>> import tapeflow as tf
-    >>> clipped, norm = tf.clip_by_global_norm([tf.constant([3.0, 4.0])], 1.0)
-    >>> float(norm), clipped[0].numpy().tolist()
-    (5.0, [0.6000000238418579, 0.800000011920929])
+    >>> clipped, norm = tf.clip_by_global_norm([tf.constant([3.0, 4.0]), None], 1.0)
+    >>> clipped[0].numpy().tolist(), clipped[1], float(norm)
+    ([0.6000000238418579, 0.800000011920929], None, 5.0)
     """
+    if not isinstance(t_list, Sequence) or isinstance(t_list, str):
+        raise TypeError(f"`t_list` should be a sequence of tensors. Received {type(t_list)}.")
+    t_list = list(t_list)
     norm = global_norm(t_list) if use_norm is None else convert_to_tensor(use_norm)
-    clip = convert_to_tensor(clip_norm, dtype=norm.dtype)
+    clip = convert_to_tensor(clip_norm, dtype_hint=norm.dtype)
     scale = multiply(clip, minimum(reciprocal(norm), reciprocal(clip)))
-    scale = add(scale, subtract(norm, norm))  # NaN and inf norms poison the scale, as in TF
-    clipped: list[Any] = []
-    for t in t_list:
-        if t is None:
-            clipped.append(None)
-        elif isinstance(t, IndexedSlices):
-            clipped.append(IndexedSlices(multiply(t.values, scale), t.indices, t.dense_shape))
-        else:
-            clipped.append(identity(multiply(t, scale)))
+    scale = add(scale, subtract(norm, norm))  # nan when the norm is inf or nan (TF)
+    clipped = [None if v is None else _scaled(v, scale) for v in t_list]
     return clipped, norm
+
+
+def _dense_part(t: Any) -> Any:
+    return t.values if isinstance(t, IndexedSlices) else t
+
+
+def _scaled(v: Any, scale: Tensor) -> Any:
+    if isinstance(v, IndexedSlices):  # stays sparse, as in TF
+        return IndexedSlices(
+            multiply(v.values, cast(scale, v.values.dtype)), v.indices, v.dense_shape
+        )
+    return identity(multiply(v, cast(scale, convert_to_tensor(v).dtype)))

@@ -9,6 +9,7 @@ three in the backward pass, and the kernel's special cases (a zero upstream give
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -66,10 +67,114 @@ __all__ = [
     "bitwise_or",
     "bitwise_xor",
     "invert",
+    "floor",
+    "ceil",
+    "round",
+    "expm1",
+    "log1p",
+    "asin",
+    "acos",
+    "atan",
+    "atan2",
+    "sinh",
+    "cosh",
+    "asinh",
+    "acosh",
+    "atanh",
+    "is_nan",
+    "is_inf",
+    "is_finite",
+    "squared_difference",
+    "divide_no_nan",
+    "xlogy",
+    "xdivy",
+    "add_n",
+    "mod",
+    "polyval",
 ]
 
 
 _REAL_SCALARS = frozenset({np.float16, np.float32, np.float64})
+_ROUND_FROM_FLOAT64_UP_TO = 4096  # elements
+
+
+def _rounded(np_fn: Any, math_fn: Any) -> Any:
+    """A float function whose float16/32 results are rounded from float64, as TF's are.
+
+    NumPy's float32 SIMD kernels (exp, sin, ...) can be an ulp off the correctly rounded value
+    TF prints, so small inputs are computed in float64 and rounded. Scalars go through `math`,
+    which is also ten times faster than a NumPy ufunc on a scalar. Large arrays keep NumPy's
+    float32 kernels: there speed matters more than the last bit.
+    """
+
+    def compute(x: Any) -> Any:
+        t = type(x)
+        if t in _REAL_SCALARS:
+            try:
+                return t(math_fn(x))
+            except (OverflowError, ValueError):  # inf, nan: NumPy's answer, as TF's
+                return t(np_fn(np.float64(x)))
+        if t is np.ndarray and x.dtype.kind == "f" and x.dtype.itemsize < 8:
+            if x.size <= _ROUND_FROM_FLOAT64_UP_TO:
+                return np_fn(x.astype(np.float64)).astype(x.dtype)
+        return np_fn(x)
+
+    return compute
+
+
+def _math_sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
+
+
+def _np_sigmoid(x: Any) -> Any:
+    # 1 / (1 + e^-x): e^-x overflows to inf for very negative x, giving the right 0.
+    # One buffer, updated in place: on big arrays allocation costs as much as arithmetic.
+    if type(x) is not np.ndarray:
+        return 1 / (1 + np.exp(-x))
+    e = np.negative(x)
+    np.exp(e, out=e)
+    e += 1
+    return np.reciprocal(e, out=e)
+
+
+def _times(t: np.ndarray, dy: Any) -> Any:
+    """t * dy, written into t (a fresh temporary) when the shapes allow it."""
+    if np.shape(dy) == t.shape:
+        return np.multiply(t, dy, out=t)
+    return t * dy
+
+
+_exp = _rounded(np.exp, math.exp)
+_log = _rounded(np.log, math.log)
+_sin = _rounded(np.sin, math.sin)
+_cos = _rounded(np.cos, math.cos)
+_tan = _rounded(np.tan, math.tan)
+_tanh = _rounded(np.tanh, math.tanh)
+_sigmoid = _rounded(_np_sigmoid, _math_sigmoid)
+
+
+# dtype lists of TF's kernels, as its "not in the list of allowed values" errors name them
+FLOATS = ("half", "float", "double")
+FLOATS_COMPLEX = ("half", "float", "double", "complex64", "complex128")
+_TF_NAMES = {"float16": "half", "float32": "float", "float64": "double", "object": "string"}
+
+
+_FAST_KINDS = {FLOATS: "f", FLOATS_COMPLEX: "fc"}  # the common lists, checked by dtype kind
+
+
+def require_dtype(x: Any, op_type: str, allowed: tuple[str, ...]) -> None:
+    """Raises TF's InvalidArgumentError unless the NumPy value's dtype is one of `allowed`."""
+    kinds = _FAST_KINDS.get(allowed)
+    if kinds is not None and x.dtype.kind in kinds:
+        return
+    name = _TF_NAMES.get(x.dtype.name, x.dtype.name)
+    if name not in allowed:
+        from tapeflow.errors import InvalidArgumentError
+
+        raise InvalidArgumentError(
+            f"Value for attr 'T' of {name} is not in the list of allowed values: "
+            f"{', '.join(allowed)} [Op:{op_type}] name: "
+        )
 
 
 def _is_complex(t: Any) -> bool:
@@ -139,7 +244,7 @@ def truediv(x: Any, y: Any, name: str | None = None) -> Tensor:
     >>> tf.truediv(tf.constant([3, 4]), tf.constant(2)).numpy().tolist()
     [1.5, 2.0]
     """
-    if not _has_value(x):  # a Python scalar takes its partner's dtype: 1 / x for float x
+    if not _has_value(x):  # a Python or NumPy left operand takes the right one's dtype
         x = convert_to_tensor(x, dtype_hint=y.dtype if _has_value(y) else None)
     kind = x._value.dtype
     if kind.kind in "iu":
@@ -160,9 +265,14 @@ def _has_value(x: Any) -> bool:
 divide = truediv
 
 
+def _integer(x: Any, y: Any) -> bool:
+    """Whether a binary op computes in integers (an operand may be a Python scalar)."""
+    return bool(np.result_type(x, y).kind in "iu")
+
+
 @op("FloorDiv", differentiable=False)
 def floordiv(x: Any, y: Any) -> Any:
-    if x.dtype.kind in "iu" and np.any(np.asarray(y) == 0):
+    if _integer(x, y) and np.any(np.asarray(y) == 0):
         from tapeflow.errors import InvalidArgumentError
 
         raise InvalidArgumentError("Integer division by zero [Op:FloorDiv]")
@@ -171,7 +281,7 @@ def floordiv(x: Any, y: Any) -> Any:
 
 @op("FloorMod")
 def floormod(x: Any, y: Any) -> Any:
-    if x.dtype.kind in "iu" and np.any(np.asarray(y) == 0):
+    if _integer(x, y) and np.any(np.asarray(y) == 0):
         from tapeflow.errors import InvalidArgumentError
 
         raise InvalidArgumentError("Integer division by zero [Op:FloorMod]")
@@ -184,18 +294,22 @@ def _floormod_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any,
     return grad, multiply(grad, negative(_floor(realdiv(x, y))))
 
 
-@op("Floor", differentiable=False)
-def _floor(x: Any) -> Any:
+@op("Floor", differentiable=False)  # TF's gradient is None
+def floor(x: Any) -> Any:
+    require_dtype(x, "Floor", FLOATS)
     return np.floor(x)
+
+
+_floor = floor
 
 
 @op("Pow")
 def pow(x: Any, y: Any) -> Any:
-    if x.dtype.kind in "iu" and np.any(np.asarray(y) < 0):
+    if _integer(x, y) and np.any(np.asarray(y) < 0):
         from tapeflow.errors import InvalidArgumentError
 
         raise InvalidArgumentError("Integers to negative integer powers are not allowed [Op:Pow]")
-    if x.dtype.kind == "f" and np.ndim(y) == 0 and float(y) in (3.0, 4.0):
+    if type(x) is np.ndarray and x.dtype.kind == "f" and np.ndim(y) == 0 and float(y) in (3.0, 4.0):
         # NumPy special-cases x**2 but calls libm's pow for cubes and fourth powers, 40x slower
         # than multiplying; the product is within an ulp (TF's pow is not bit-exact either)
         sq = x * x
@@ -239,7 +353,7 @@ def _square_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
 
 @op("Exp")
 def exp(x: Any) -> Any:
-    return np.exp(x)
+    return _exp(x)
 
 
 @exp.defvjp(batched=True)
@@ -249,7 +363,7 @@ def _exp_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
 
 @op("Log")
 def log(x: Any) -> Any:
-    return np.log(x)
+    return _log(x)
 
 
 @log.defvjp(batched=True)
@@ -260,7 +374,7 @@ def _log_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
 
 @op("Sin")
 def sin(x: Any) -> Any:
-    return np.sin(x)
+    return _sin(x)
 
 
 @sin.defvjp(batched=True)
@@ -270,7 +384,7 @@ def _sin_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
 
 @op("Cos")
 def cos(x: Any) -> Any:
-    return np.cos(x)
+    return _cos(x)
 
 
 @cos.defvjp(batched=True)
@@ -280,7 +394,7 @@ def _cos_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
 
 @op("Tan")
 def tan(x: Any) -> Any:
-    return np.tan(x)
+    return _tan(x)
 
 
 @tan.defvjp(batched=True)
@@ -302,12 +416,16 @@ def _fused_grad(name: str, kernel: Any) -> Any:
 
 @op("Tanh")
 def tanh(x: Any) -> Any:
-    return np.tanh(x)
+    return _tanh(x)
 
 
 @op("TanhGrad")
 def tanh_grad(y: Any, dy: Any) -> Any:
-    return dy * (1 - y * y)
+    if type(y) is not np.ndarray:
+        return dy * (1 - y * y)
+    t = y * y
+    np.subtract(1, t, out=t)
+    return _times(t, dy)
 
 
 @tanh.defvjp(batched=True)
@@ -324,15 +442,16 @@ def _tanh_grad_vjp(grad: Tensor, out: Tensor, y: Tensor, dy: Tensor) -> tuple[An
 
 @op("Sigmoid")
 def sigmoid(x: Any) -> Any:
-    # 1 / (1 + e^-x): e^-x overflows to inf for very negative x, giving the right 0
-    e = np.exp(-x)
-    e += 1
-    return np.reciprocal(e, out=e) if isinstance(e, np.ndarray) else 1 / e
+    return _sigmoid(x)
 
 
 @op("SigmoidGrad")
 def sigmoid_grad(y: Any, dy: Any) -> Any:
-    return dy * (y * (1 - y))
+    if type(y) is not np.ndarray:
+        return dy * (y * (1 - y))
+    t = 1 - y
+    t *= y
+    return _times(t, dy)
 
 
 @sigmoid.defvjp(batched=True)
@@ -626,3 +745,316 @@ def logical_not(x: Any) -> Any:
 @op("Invert", differentiable=False)
 def invert(x: Any) -> Any:
     return np.invert(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rounding (no gradient: TF registers None for Floor, Ceil and Round)
+
+
+@op("Ceil", differentiable=False)
+def ceil(x: Any) -> Any:
+    require_dtype(x, "Ceil", FLOATS)
+    return np.ceil(x)
+
+
+@op("Round", differentiable=False)
+def round(x: Any) -> Any:
+    # half to even ("banker's rounding"), as TF: round(0.5) = 0, round(1.5) = 2
+    return x if x.dtype.kind in "iu" else np.round(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# More transcendental functions
+
+
+@op("Expm1")
+def expm1(x: Any) -> Any:
+    require_dtype(x, "Expm1", FLOATS_COMPLEX)
+    return np.expm1(x)
+
+
+@expm1.defvjp(batched=True)
+def _expm1_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d(e^x - 1) = e^x
+    return (multiply(grad, conj_if_complex(exp(x))),)
+
+
+@op("Log1p")
+def log1p(x: Any) -> Any:
+    require_dtype(x, "Log1p", FLOATS_COMPLEX)
+    return np.log1p(x)
+
+
+@log1p.defvjp(batched=True)
+def _log1p_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d log(1 + x) = 1 / (1 + x)
+    return (realdiv(grad, conj_if_complex(add(x, 1))),)
+
+
+@op("Asin")
+def asin(x: Any) -> Any:
+    require_dtype(x, "Asin", FLOATS_COMPLEX)
+    return np.arcsin(x)
+
+
+@asin.defvjp(batched=True)
+def _asin_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d asin x = 1 / sqrt(1 - x^2)
+    return (multiply(grad, conj_if_complex(rsqrt(subtract(1, square(x))))),)
+
+
+@op("Acos")
+def acos(x: Any) -> Any:
+    require_dtype(x, "Acos", FLOATS_COMPLEX)
+    return np.arccos(x)
+
+
+@acos.defvjp(batched=True)
+def _acos_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d acos x = -1 / sqrt(1 - x^2)
+    return (negative(multiply(grad, conj_if_complex(rsqrt(subtract(1, square(x)))))),)
+
+
+@op("Atan")
+def atan(x: Any) -> Any:
+    require_dtype(x, "Atan", FLOATS_COMPLEX)
+    return np.arctan(x)
+
+
+@atan.defvjp(batched=True)
+def _atan_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d atan x = 1 / (1 + x^2)
+    return (realdiv(grad, conj_if_complex(add(square(x), 1))),)
+
+
+@op("Atan2")
+def atan2(y: Any, x: Any) -> Any:
+    require_dtype(y, "Atan2", FLOATS)
+    return np.arctan2(y, x)
+
+
+@atan2.defvjp(batched=True)
+def _atan2_vjp(grad: Tensor, out: Tensor, y: Tensor, x: Tensor) -> tuple[Any, Any]:
+    # d atan2(y, x) = (x dy - y dx) / (x^2 + y^2); nan at the origin, as in TF
+    scaled = realdiv(grad, add(square(x), square(y)))
+    return multiply(scaled, x), multiply(scaled, negative(y))
+
+
+@op("Sinh")
+def sinh(x: Any) -> Any:
+    require_dtype(x, "Sinh", FLOATS_COMPLEX)
+    return np.sinh(x)
+
+
+@sinh.defvjp(batched=True)
+def _sinh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d sinh x = cosh x
+    return (multiply(grad, conj_if_complex(cosh(x))),)
+
+
+@op("Cosh")
+def cosh(x: Any) -> Any:
+    require_dtype(x, "Cosh", FLOATS_COMPLEX)
+    return np.cosh(x)
+
+
+@cosh.defvjp(batched=True)
+def _cosh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d cosh x = sinh x
+    return (multiply(grad, conj_if_complex(sinh(x))),)
+
+
+@op("Asinh")
+def asinh(x: Any) -> Any:
+    require_dtype(x, "Asinh", FLOATS_COMPLEX)
+    return np.arcsinh(x)
+
+
+@asinh.defvjp(batched=True)
+def _asinh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d asinh x = 1 / cosh(asinh x) (TF's form, from the output)
+    return (realdiv(grad, conj_if_complex(cosh(out))),)
+
+
+@op("Acosh")
+def acosh(x: Any) -> Any:
+    require_dtype(x, "Acosh", FLOATS_COMPLEX)
+    return np.arccosh(x)
+
+
+@acosh.defvjp(batched=True)
+def _acosh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d acosh x = 1 / sinh(acosh x): inf at x = 1, as in TF
+    return (realdiv(grad, conj_if_complex(sinh(out))),)
+
+
+@op("Atanh")
+def atanh(x: Any) -> Any:
+    require_dtype(x, "Atanh", FLOATS_COMPLEX)
+    return np.arctanh(x)
+
+
+@atanh.defvjp(batched=True)
+def _atanh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
+    # d atanh x = 1 / (1 - x^2)
+    return (realdiv(grad, conj_if_complex(subtract(1, square(x)))),)
+
+
+# ---------------------------------------------------------------------------------------------
+# Classification: TF registers no gradient (a gradient reaching them is a LookupError)
+
+
+@op("IsNan")
+def is_nan(x: Any) -> Any:
+    require_dtype(x, "IsNan", FLOATS)
+    return np.isnan(x)
+
+
+@op("IsInf")
+def is_inf(x: Any) -> Any:
+    require_dtype(x, "IsInf", FLOATS)
+    return np.isinf(x)
+
+
+@op("IsFinite")
+def is_finite(x: Any) -> Any:
+    require_dtype(x, "IsFinite", FLOATS)
+    return np.isfinite(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Safe and fused binary ops
+
+
+@op("SquaredDifference")
+def squared_difference(x: Any, y: Any) -> Any:
+    d = x - y
+    return d * np.conj(d) if d.dtype.kind == "c" else d * d
+
+
+@squared_difference.defvjp(batched=True)
+def _squared_difference_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+    # d (x - y)^2 = 2 (x - y) (dx - dy)
+    gx = multiply(grad, multiply(conj_if_complex(subtract(x, y)), 2))
+    return gx, negative(gx)
+
+
+@op("DivNoNan")
+def _div_no_nan(x: Any, y: Any) -> Any:
+    safe = np.where(y == 0, np.ones((), y.dtype), y)
+    return np.where(y == 0, np.zeros((), x.dtype), x / safe)[()]
+
+
+@_div_no_nan.defvjp(batched=True)
+def _div_no_nan_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+    # as x / y, but 0 wherever y is 0 (TF's rule: d/dy = (-x / y) / y, each safely)
+    y = conj_if_complex(y)
+    gy = multiply(grad, _div_no_nan(_div_no_nan(negative(conj_if_complex(x)), y), y))
+    return _div_no_nan(grad, y), gy
+
+
+def divide_no_nan(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x / y, but 0 wherever y is 0 (even when x is 0 or inf); integers divide as floats.
+
+    >>> import tapeflow as tf
+    >>> tf.math.divide_no_nan([1.0, 1.0], [0.0, 2.0]).numpy().tolist()
+    [0.0, 0.5]
+    """
+    x = x if _has_value(x) else convert_to_tensor(x)
+    y = y if _has_value(y) else convert_to_tensor(y, dtype=x.dtype)
+    if x._value.dtype != y._value.dtype:
+        raise TypeError(f"`x` and `y` must have the same dtype, got {x.dtype!r} != {y.dtype!r}.")
+    kind = x._value.dtype
+    if kind.kind in "iu":  # TF's truediv table: small ints to float32, others to float64
+        target = dtypes.float32 if kind.itemsize <= 2 else dtypes.float64
+        return _div_no_nan(cast(x, target), cast(y, target))
+    return _div_no_nan(x, y)
+
+
+@op("Xlogy")
+def xlogy(x: Any, y: Any) -> Any:
+    require_dtype(x, "Xlogy", FLOATS_COMPLEX)
+    return np.where(x == 0, np.zeros((), x.dtype), x * np.log(y))[()]
+
+
+@xlogy.defvjp(batched=True)
+def _xlogy_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+    # d/dx = log y where x != 0, else 0; d/dy = x / y, 0 where x == 0 (TF)
+    nonzero = cast(not_equal(x, 0), x.dtype)
+    return multiply(grad, xlogy(nonzero, y)), multiply(grad, xdivy(x, y))
+
+
+@op("Xdivy")
+def xdivy(x: Any, y: Any) -> Any:
+    require_dtype(x, "Xdivy", FLOATS_COMPLEX)
+    return np.where(x == 0, np.zeros((), x.dtype), x / y)[()]
+
+
+@xdivy.defvjp(batched=True)
+def _xdivy_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+    # d/dx = 1 / y where x != 0, else 0; d/dy = -x / y^2, 0 where x == 0 (TF)
+    nonzero = cast(not_equal(x, 0), x.dtype)
+    return multiply(grad, xdivy(nonzero, y)), multiply(grad, xdivy(negative(x), square(y)))
+
+
+@op("AddN")
+def _add_n(*inputs: Any) -> Any:
+    shape = np.shape(inputs[0])
+    for i, v in enumerate(inputs[1:], 1):
+        if np.shape(v) != shape:
+            from tapeflow.errors import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                "Inputs to operation AddN of type AddN must have the same size and shape.  "
+                f"Input 0: {list(shape)} != input {i}: {list(np.shape(v))} [Op:AddN] name: "
+            )
+    total = np.array(inputs[0], copy=True)
+    for v in inputs[1:]:
+        total += v
+    return total[()]
+
+
+@_add_n.defvjp(batched=True)
+def _add_n_vjp(grad: Tensor, out: Tensor, *inputs: Any) -> tuple[Any, ...]:
+    # d(x1 + ... + xn) = dx1 + ... + dxn
+    return (grad,) * len(inputs)
+
+
+def add_n(inputs: Any, name: str | None = None) -> Tensor:
+    """Adds a list of tensors of one shape and dtype, elementwise (no broadcasting).
+
+    >>> import tapeflow as tf
+    >>> tf.add_n([[1, 2], [3, 4], [5, 6]]).numpy().tolist()
+    [9, 12]
+    """
+    if _has_value(inputs) or not isinstance(inputs, (list, tuple)) or not inputs:
+        raise ValueError(
+            "Inputs must be an iterable of at least one Tensor/IndexedSlices with the same "
+            "dtype and shape."
+        )
+    if len(inputs) == 1:
+        return identity(inputs[0])
+    return _add_n(*inputs)
+
+
+mod = floormod
+
+
+def polyval(coeffs: Any, x: Any, name: str | None = None) -> Tensor:
+    """The polynomial coeffs[0] x^(n-1) + ... + coeffs[n-1] at x, by Horner's rule.
+
+    >>> import tapeflow as tf
+    >>> float(tf.math.polyval([1.0, 2.0, 3.0], 2.0))
+    11.0
+    """
+    if not isinstance(coeffs, list):
+        raise ValueError(f"Argument coeffs must be list type. Received type {type(coeffs)}.")
+    x = x if _has_value(x) else convert_to_tensor(x)
+    if not coeffs:
+        from tapeflow.tape import zeros_like_np
+
+        return zeros_like_np(x)
+    p = coeffs[0] if _has_value(coeffs[0]) else convert_to_tensor(coeffs[0])
+    for c in coeffs[1:]:
+        p = add(c, multiply(p, x))
+    return p

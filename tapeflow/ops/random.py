@@ -2,7 +2,15 @@
 
 `tf.random.set_seed(s)` makes every later sequence of random ops repeat from run to run. An op
 seed picks its own stream (also reproducible without a global seed, as TF's default global seed
-makes it). The values differ from TF's (TF uses Philox); the reproducibility rules are the same.
+makes it). The values differ from TF's (TF uses Philox); the reproducibility rules are the same
+(checked against TF 2.21, `tests/test_random_b.py`):
+
+- global seed only: the sequence of values repeats after each `set_seed(s)`; two calls of the
+  same op give different values;
+- op seed (with or without a global seed): the same, per op seed; an op with an explicit seed
+  does not shift the sequence of the ops without one; the stream depends on the global seed;
+- neither: different values on every run;
+- `tf.random.Generator` objects keep their own state and ignore `set_seed`.
 """
 
 from __future__ import annotations
@@ -12,9 +20,20 @@ from typing import Any
 import numpy as np
 
 from tapeflow import dtypes
-from tapeflow.tensor import Tensor, _wrap
+from tapeflow.errors import InvalidArgumentError
+from tapeflow.op import op
+from tapeflow.tensor import Tensor, _wrap, convert_to_tensor
 
-__all__ = ["set_seed", "normal", "uniform", "get_global_seed"]
+__all__ = [
+    "set_seed",
+    "normal",
+    "uniform",
+    "get_global_seed",
+    "truncated_normal",
+    "categorical",
+    "shuffle",
+    "Generator",
+]
 
 _DEFAULT_GLOBAL_SEED = 87654321  # TF's DEFAULT_GRAPH_SEED, used when only an op seed is given
 _state: dict[str, Any] = {"seed": None, "streams": {}}
@@ -65,6 +84,42 @@ def _affine(rnd: np.ndarray, scale: Any, shift: Any, dtype: Any) -> Tensor:
     return _wrap((rnd * scale + shift).astype(dtype)[()])
 
 
+def _normal(gen: np.random.Generator, shape: Any, mean: Any, stddev: Any, dtype: Any) -> Tensor:
+    np_dtype = dtypes.as_dtype(dtype)._np
+    return _affine(gen.standard_normal(_shape(shape)), stddev, mean, np_dtype)
+
+
+def _truncated_normal(
+    gen: np.random.Generator, shape: Any, mean: Any, stddev: Any, dtype: Any
+) -> Tensor:
+    # standard normal values more than 2 standard deviations out are drawn again
+    np_dtype = dtypes.as_dtype(dtype)._np
+    rnd = gen.standard_normal(_shape(shape))
+    bad = np.abs(rnd) > 2
+    while bad.any():
+        rnd[bad] = gen.standard_normal(int(bad.sum()))
+        bad = np.abs(rnd) > 2
+    return _affine(rnd, stddev, mean, np_dtype)
+
+
+def _uniform(gen: np.random.Generator, shape: Any, minval: Any, maxval: Any, dtype: Any) -> Tensor:
+    dt = dtypes.as_dtype(dtype)
+    shp = _shape(shape)
+    if dt.is_integer:
+        if maxval is None:
+            raise ValueError(f"Must specify maxval for integer dtype {dt!r}")
+        lo, hi = int(getattr(minval, "_value", minval)), int(getattr(maxval, "_value", maxval))
+        if lo >= hi:
+            raise InvalidArgumentError(f"Need minval < maxval: {lo} >= {hi} [Op:RandomUniformInt]")
+        return _wrap(gen.integers(lo, hi, shp).astype(dt._np)[()])
+    hi = 1 if maxval is None else maxval
+    if hasattr(minval, "_value") or hasattr(hi, "_value"):
+        from tapeflow.ops.math import subtract
+
+        return _affine(gen.random(shp), subtract(hi, minval), minval, dt._np)
+    return _affine(gen.random(shp), hi - minval, minval, dt._np)
+
+
 def normal(
     shape: Any,
     mean: Any = 0.0,
@@ -78,12 +133,10 @@ def normal(
     >>> import tapeflow as tf
     >>> tf.random.set_seed(0); a = tf.random.normal([2])
     >>> tf.random.set_seed(0); b = tf.random.normal([2])
-    >>> bool(tf.reduce_all(a == b))
+    >>> a.numpy().tolist() == b.numpy().tolist()
     True
     """
-    np_dtype = dtypes.as_dtype(dtype)._np
-    rnd = generator(seed).standard_normal(_shape(shape))
-    return _affine(rnd, stddev, mean, np_dtype)
+    return _normal(generator(seed), shape, mean, stddev, dtype)
 
 
 def uniform(
@@ -95,16 +148,179 @@ def uniform(
     name: str | None = None,
 ) -> Tensor:
     """Samples uniformly from [minval, maxval) (integers need an explicit maxval)."""
-    dt = dtypes.as_dtype(dtype)
-    gen = generator(seed)
-    shp = _shape(shape)
-    if dt.is_integer:
-        if maxval is None:
-            raise ValueError(f"Must specify maxval for integer dtype {dt!r}")
-        return _wrap(gen.integers(int(minval), int(maxval), shp).astype(dt._np)[()])
-    hi = 1 if maxval is None else maxval
-    if hasattr(minval, "_value") or hasattr(hi, "_value"):
-        from tapeflow.ops.math import subtract
+    return _uniform(generator(seed), shape, minval, maxval, dtype)
 
-        return _affine(gen.random(shp), subtract(hi, minval), minval, dt._np)
-    return _affine(gen.random(shp), hi - minval, minval, dt._np)
+
+def truncated_normal(
+    shape: Any,
+    mean: Any = 0.0,
+    stddev: Any = 1.0,
+    dtype: Any = dtypes.float32,
+    seed: int | None = None,
+    name: str | None = None,
+) -> Tensor:
+    """Samples from a normal distribution cut at two standard deviations (values further out
+    are drawn again).
+
+    >>> import tapeflow as tf
+    >>> x = tf.random.truncated_normal([1000], stddev=2.0, seed=1)
+    >>> bool(tf.reduce_max(tf.abs(x)) <= 4.0)
+    True
+    """
+    return _truncated_normal(generator(seed), shape, mean, stddev, dtype)
+
+
+def categorical(
+    logits: Any,
+    num_samples: Any,
+    dtype: Any = None,
+    seed: int | None = None,
+    name: str | None = None,
+) -> Tensor:
+    """Draws `num_samples` class indices per row of `logits` ([batch, classes], unnormalized
+    log-probabilities), as a [batch, num_samples] int64 (or `dtype`) tensor.
+
+    >>> import tapeflow as tf
+    >>> tf.random.categorical([[0.0, -float("inf")]], 3, seed=1).numpy().tolist()
+    [[0, 0, 0]]
+    """
+    x = logits if hasattr(logits, "_value") else convert_to_tensor(logits)
+    lg = np.asarray(x._value)
+    if lg.ndim != 2:
+        raise InvalidArgumentError(
+            f"logits should be a matrix, got shape [{','.join(map(str, lg.shape))}] "
+            "[Op:Multinomial]"
+        )
+    out = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype)
+    if out not in (dtypes.int32, dtypes.int64):
+        raise TypeError(
+            f"Value passed to parameter 'output_dtype' has DataType {out.name} not in list of "
+            "allowed values: int32, int64"
+        )
+    n = int(getattr(num_samples, "_value", num_samples))
+    if n < 0:
+        raise InvalidArgumentError(f"num_samples should be nonnegative, got {n} [Op:Multinomial]")
+    # Gumbel-max: argmax(logits + Gumbel noise) is a draw from softmax(logits)
+    gumbel = -np.log(-np.log(generator(seed).random((lg.shape[0], n, lg.shape[1]))))
+    samples = np.argmax(lg[:, None, :].astype(np.float64) + gumbel, axis=-1)
+    return _wrap(samples.astype(out._np))
+
+
+@op("RandomShuffle", differentiable=False, same_dtype=())
+def _random_shuffle(value: Any, *, seed: int | None = None) -> Any:
+    if np.ndim(value) == 0:
+        return value
+    return np.asarray(value)[generator(seed).permutation(np.shape(value)[0])]
+
+
+def shuffle(value: Any, seed: int | None = None, name: str | None = None) -> Tensor:
+    """The rows (first axis) of `value` in a random order. Not differentiable, as in TF.
+
+    >>> import tapeflow as tf
+    >>> sorted(tf.random.shuffle([1, 2, 3], seed=4).numpy().tolist())
+    [1, 2, 3]
+    """
+    return _random_shuffle(value, seed=None if seed is None else int(seed))
+
+
+class Generator:
+    """A random number generator with its own state (a NumPy generator), independent of
+    `tf.random.set_seed`: `tf.random.Generator.from_seed(1)` repeats the same sequence on
+    every run.
+
+    >>> import tapeflow as tf
+    >>> a = tf.random.Generator.from_seed(1).normal([2])
+    >>> b = tf.random.Generator.from_seed(1).normal([2])
+    >>> a.numpy().tolist() == b.numpy().tolist()
+    True
+    """
+
+    def __init__(self, copy_from: Any = None, state: Any = None, alg: Any = None) -> None:
+        if copy_from is not None:
+            self._rng = np.random.Generator(type(copy_from._rng.bit_generator)())
+            self._rng.bit_generator.state = copy_from._rng.bit_generator.state
+        elif state is not None:
+            self._rng = np.random.default_rng(
+                np.asarray(getattr(state, "_value", state)).reshape(-1)
+            )
+        else:
+            raise ValueError(
+                "Generator needs copy_from or state; use Generator.from_seed(seed) or "
+                "Generator.from_non_deterministic_state()"
+            )
+        self._alg = alg
+
+    @classmethod
+    def from_seed(cls, seed: Any, alg: Any = None) -> Generator:
+        """A generator whose sequence is fixed by `seed`."""
+        return cls(state=int(getattr(seed, "_value", seed)), alg=alg)
+
+    @classmethod
+    def from_non_deterministic_state(cls, alg: Any = None) -> Generator:
+        """A generator seeded from the operating system's entropy."""
+        gen = cls.__new__(cls)
+        gen._rng = np.random.default_rng()
+        gen._alg = alg
+        return gen
+
+    def reset_from_seed(self, seed: Any) -> None:
+        """Restarts the sequence of `from_seed(seed)`."""
+        self._rng = np.random.default_rng(int(getattr(seed, "_value", seed)))
+
+    def normal(
+        self,
+        shape: Any,
+        mean: Any = 0.0,
+        stddev: Any = 1.0,
+        dtype: Any = dtypes.float32,
+        name: str | None = None,
+    ) -> Tensor:
+        """Samples from a normal distribution."""
+        return _normal(self._rng, shape, mean, stddev, dtype)
+
+    def truncated_normal(
+        self,
+        shape: Any,
+        mean: Any = 0.0,
+        stddev: Any = 1.0,
+        dtype: Any = dtypes.float32,
+        name: str | None = None,
+    ) -> Tensor:
+        """Samples from a normal distribution cut at two standard deviations."""
+        return _truncated_normal(self._rng, shape, mean, stddev, dtype)
+
+    def uniform(
+        self,
+        shape: Any,
+        minval: Any = 0,
+        maxval: Any = None,
+        dtype: Any = dtypes.float32,
+        name: str | None = None,
+    ) -> Tensor:
+        """Samples uniformly from [minval, maxval); integers need both bounds or neither (the
+        whole range of the dtype)."""
+        dt = dtypes.as_dtype(dtype)
+        if dt.is_integer:
+            if (minval is None) != (maxval is None):
+                raise ValueError(
+                    f"For integer dtype {dt!r}, minval and maxval must be both `None` or both "
+                    f"non-`None`; got minval={minval} and maxval={maxval}"
+                )
+            if minval is None:
+                info = np.iinfo(dt._np)
+                return _wrap(
+                    self._rng.integers(
+                        info.min, info.max, _shape(shape), dtype=dt._np, endpoint=True
+                    )[()]
+                )
+        return _uniform(self._rng, shape, minval, maxval, dtype)
+
+    def split(self, count: int = 1) -> list[Generator]:
+        """`count` new generators with independent streams, derived from this one."""
+        out = []
+        for child in self._rng.spawn(int(count)):
+            gen = Generator.__new__(Generator)
+            gen._rng = child
+            gen._alg = self._alg
+            out.append(gen)
+        return out

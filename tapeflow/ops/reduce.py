@@ -7,11 +7,29 @@ from typing import Any
 
 import numpy as np
 
+from tapeflow import dtypes
 from tapeflow.errors import InvalidArgumentError
-from tapeflow.op import op
+from tapeflow.op import dtype_mismatch, op
 from tapeflow.ops.array import reshape, transpose
-from tapeflow.ops.math import cast, equal, multiply, realdiv
-from tapeflow.tape import _broadcast_to
+from tapeflow.ops.math import (
+    _div_no_nan,
+    cast,
+    conj,
+    equal,
+    exp,
+    is_finite,
+    log,
+    multiply,
+    not_equal,
+    real,
+    realdiv,
+    sqrt,
+    square,
+    stop_gradient,
+    subtract,
+    where,
+)
+from tapeflow.tape import _broadcast_to, add
 from tapeflow.tensor import Tensor, convert_to_tensor
 
 __all__ = [
@@ -22,6 +40,15 @@ __all__ = [
     "reduce_prod",
     "cumsum",
     "cumprod",
+    "reduce_variance",
+    "reduce_std",
+    "reduce_logsumexp",
+    "reduce_euclidean_norm",
+    "reduce_any",
+    "reduce_all",
+    "count_nonzero",
+    "argmax",
+    "argmin",
     "normalize_axis",
 ]
 
@@ -266,3 +293,211 @@ def cumprod(
     x = convert_to_tensor(x)
     (ax,) = normalize_axis(axis, x.ndim, "Cumprod") or (0,)
     return _cumprod(x, axis=ax, exclusive=bool(exclusive), reverse=bool(reverse))
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics and norms
+
+
+def reduce_variance(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
+    """The (biased) variance over `axis`: the mean squared deviation from the mean.
+
+    >>> import tapeflow as tf
+    >>> float(tf.math.reduce_variance([1.0, 2.0, 3.0, 4.0]))
+    1.25
+    """
+    x = convert_to_tensor(input_tensor)
+    if x._value.dtype.kind not in "fc":
+        raise TypeError(f"Input must be either real or complex. Received integer type {x.dtype!r}.")
+    diff = subtract(x, reduce_mean(x, axis=axis, keepdims=True))
+    squared = real(multiply(diff, conj(diff))) if x._value.dtype.kind == "c" else square(diff)
+    return reduce_mean(squared, axis=axis, keepdims=keepdims)
+
+
+def reduce_std(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
+    """The (biased) standard deviation over `axis`, sqrt(reduce_variance). At zero variance
+    its gradient is nan, as in TF.
+
+    >>> import tapeflow as tf
+    >>> tf.math.reduce_std([[1.0, 2.0], [3.0, 5.0]], axis=0).numpy().tolist()
+    [1.0, 1.5]
+    """
+    return sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
+
+
+def reduce_logsumexp(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
+    """log(sum(exp(x))) over `axis`, computed stably: the maximum is taken out first.
+
+    >>> import tapeflow as tf
+    >>> float(tf.reduce_logsumexp([10000.0, 10000.0]))
+    10000.693359375
+    """
+    x = convert_to_tensor(input_tensor)
+    raw_max = reduce_max(x, axis=axis, keepdims=True)
+    # TF: an infinite maximum is not subtracted (inf - inf would be nan)
+    shift = stop_gradient(where(is_finite(raw_max), raw_max, 0))
+    result = log(reduce_sum(exp(subtract(x, shift)), axis=axis, keepdims=keepdims))
+    if not keepdims:
+        shift = reshape(shift, result._value.shape)
+    return add(result, shift)
+
+
+@op("EuclideanNorm")
+def _euclidean_norm(x: Any, *, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+    total = np.sum(x * np.conj(x) if x.dtype.kind == "c" else x * x, axis=axis, keepdims=keepdims)
+    return np.sqrt(total).astype(x.dtype)[()]
+
+
+@_euclidean_norm.defvjp
+def _euclidean_norm_vjp(
+    grad: Tensor, out: Tensor, x: Tensor, *, axis: Any, keepdims: bool
+) -> tuple[Any]:
+    # d |x| = x / |x|. Deliberately 0 at the zero vector (TF gives nan there).
+    norm = _unreduce(out, x, axis, keepdims)
+    return (multiply(_unreduce(grad, x, axis, keepdims), _div_no_nan(x, norm)),)
+
+
+def reduce_euclidean_norm(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
+    """sqrt(sum(x^2)) over `axis`. Its gradient at the zero vector is 0 (TF: nan).
+
+    >>> import tapeflow as tf
+    >>> tf.math.reduce_euclidean_norm([[3.0, 4.0], [5.0, 12.0]], axis=1).numpy().tolist()
+    [5.0, 13.0]
+    """
+    return _reduction(_euclidean_norm, input_tensor, axis, keepdims)
+
+
+# ---------------------------------------------------------------------------------------------
+# Logical reductions and counting (no gradients)
+
+
+def _bool_reduction(np_fn: Any, op_type: str) -> Any:
+    def forward(x: Any, *, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+        if x.dtype != np.bool_:
+            raise dtype_mismatch(op_type, 0, np.dtype(np.bool_), x.dtype)
+        return np_fn(x, axis=axis, keepdims=keepdims)
+
+    forward.__name__ = op_type.lower()
+    return op(op_type, differentiable=False)(forward)
+
+
+_any = _bool_reduction(np.any, "Any")
+_all = _bool_reduction(np.all, "All")
+
+
+def reduce_any(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
+    """Logical or over `axis` of a bool tensor.
+
+    >>> import tapeflow as tf
+    >>> tf.reduce_any([[True, False], [False, False]], axis=1).numpy().tolist()
+    [True, False]
+    """
+    return _reduction(_any, input_tensor, axis, keepdims)
+
+
+def reduce_all(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
+    """Logical and over `axis` of a bool tensor.
+
+    >>> import tapeflow as tf
+    >>> bool(tf.reduce_all([True, False]))
+    False
+    """
+    return _reduction(_all, input_tensor, axis, keepdims)
+
+
+def count_nonzero(
+    input: Any,
+    axis: Any = None,
+    keepdims: Any = None,
+    dtype: Any = dtypes.int64,
+    name: str | None = None,
+) -> Tensor:
+    """The number of non-zero elements (non-empty strings) over `axis`, as `dtype`.
+
+    >>> import tapeflow as tf
+    >>> tf.math.count_nonzero([[0, 1], [2, 3]], axis=1).numpy().tolist()
+    [1, 2]
+    """
+    x = convert_to_tensor(input)
+    zero = b"" if x._value.dtype == object else np.zeros((), x._value.dtype)
+    nonzero = cast(not_equal(x, zero), dtypes.int64)
+    return cast(reduce_sum(nonzero, axis=axis, keepdims=bool(keepdims)), dtype)
+
+
+_ARG_TYPES = ("int16", "uint16", "int32", "int64")
+
+
+def _arg_extreme(np_fn: Any, op_type: str) -> Any:
+    def forward(input: Any, *, axis: int = 0, output_type: Any = np.int64) -> Any:
+        x = np.asarray(input)
+        if x.dtype.kind == "f":  # TF's kernels skip NaN
+            x = np.where(np.isnan(x), -np.inf if np_fn is np.argmax else np.inf, x)
+        elif x.dtype.kind == "b":
+            x = x.astype(np.int8)
+        return np_fn(x, axis=axis).astype(output_type)[()]
+
+    forward.__name__ = op_type.lower()
+    return op(op_type, differentiable=False, same_dtype=())(forward)
+
+
+_argmax = _arg_extreme(np.argmax, "ArgMax")
+_argmin = _arg_extreme(np.argmin, "ArgMin")
+
+
+def _arg_call(op_: Any, input: Any, axis: Any, output_type: Any) -> Tensor:
+    x = convert_to_tensor(input)
+    out = dtypes.as_dtype(output_type)
+    if out.name not in _ARG_TYPES:
+        raise InvalidArgumentError(
+            f"Value for attr 'output_type' of {out.name} is not in the list of allowed values: "
+            f"{', '.join(_ARG_TYPES)} [Op:{op_.type}]"
+        )
+    ndim = x.ndim
+    ax = 0 if axis is None else int(getattr(axis, "_value", axis))
+    if not -ndim <= ax < ndim:
+        raise InvalidArgumentError(
+            f"Expected dimension in the range [{-ndim}, {ndim}), but got {ax} [Op:{op_.type}] "
+            "name: "
+        )
+    ax %= ndim
+    if x._value.shape[ax] == 0:
+        raise InvalidArgumentError(
+            f"Reduction axis {ax} is empty in shape {list(x._value.shape)} [Op:{op_.type}] name: "
+        )
+    return op_(x, axis=ax, output_type=out._np)
+
+
+def argmax(
+    input: Any, axis: Any = None, output_type: Any = dtypes.int64, name: str | None = None
+) -> Tensor:
+    """The index of the largest value along `axis` (0 if None); the first one on ties.
+
+    >>> import tapeflow as tf
+    >>> int(tf.math.argmax([1.0, 3.0, 3.0]))
+    1
+    """
+    return _arg_call(_argmax, input, axis, output_type)
+
+
+def argmin(
+    input: Any, axis: Any = None, output_type: Any = dtypes.int64, name: str | None = None
+) -> Tensor:
+    """The index of the smallest value along `axis` (0 if None); the first one on ties.
+
+    >>> import tapeflow as tf
+    >>> tf.math.argmin([[1, 0], [0, 1]], axis=1).numpy().tolist()
+    [1, 0]
+    """
+    return _arg_call(_argmin, input, axis, output_type)
