@@ -184,7 +184,10 @@ def _is_complex(t: Any) -> bool:
 
 def conj_if_complex(t: Tensor) -> Tensor:
     """conj(t) for complex tensors, t itself otherwise (TF's VJPs use conjugates)."""
-    return _conj(t) if _is_complex(t) else t
+    v = t._value
+    if type(v) in _REAL_SCALARS or v.dtype.kind != "c":
+        return t
+    return _conj(t)
 
 
 # ---------------------------------------------------------------------------------------------
