@@ -8,11 +8,9 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-import numpy as np
-
 from tapeflow.op import bind
 from tapeflow.ops import math as m
-from tapeflow.ops.array import _numpy_key, gather, getitem, reshape, strided_slice_key
+from tapeflow.ops.array import _numpy_key, gather, gather_nd, getitem, strided_slice_key
 from tapeflow.ops.linalg import matmul
 from tapeflow.tape import add
 from tapeflow.tensor import Tensor
@@ -142,13 +140,8 @@ def _sparse_read(self: Variable, indices: Any, name: str | None = None) -> Tenso
 
 
 def _gather_nd(self: Variable, indices: Any, name: str | None = None) -> Tensor:
-    """`tf.gather_nd(v, indices)`: a gather of the flattened leading axes (dense gradient)."""
-    idx = np.asarray(getattr(indices, "_value", indices))
-    shape = np.shape(self._value)
-    k = idx.shape[-1]
-    flat = np.ravel_multi_index(tuple(idx[..., i] for i in range(k)), shape[:k])
-    rows = reshape(self, (int(np.prod(shape[:k])), *shape[k:]))
-    return gather(rows, flat.astype(idx.dtype))
+    """`tf.gather_nd(v, indices)`; its gradient is dense (TF)."""
+    return gather_nd(self, indices)
 
 
 def install() -> None:
