@@ -38,104 +38,98 @@ from tapeflow.dtypes import (
 )
 from tapeflow.forwardprop import ForwardAccumulator
 from tapeflow.indexed_slices import IndexedSlices
-from tapeflow.ops import array as _array
 from tapeflow.ops import clip as _clip
+from tapeflow.ops import conv as _conv
 from tapeflow.ops import debugging as _debugging
+from tapeflow.ops import indexing as _indexing
 from tapeflow.ops import linalg as _linalg
+from tapeflow.ops import logic as _logic
+from tapeflow.ops import losses as _losses
 from tapeflow.ops import math as _math
+from tapeflow.ops import matrix as _matrix
 from tapeflow.ops import nn as _nn
+from tapeflow.ops import pooling as _pooling
 from tapeflow.ops import random as _random
 from tapeflow.ops import reduce as _reduce
 from tapeflow.ops import sort as _sort
 from tapeflow.ops import special as _special
+from tapeflow.ops import transcendental as _transcendental
 from tapeflow.ops.array import (
-    boolean_mask,
     broadcast_to,
     concat,
     expand_dims,
+    pad,
+    repeat,
+    reshape,
+    reverse,
+    roll,
+    slice,
+    split,
+    squeeze,
+    stack,
+    tile,
+    transpose,
+    unstack,
+)
+from tapeflow.ops.clip import clip_by_global_norm, clip_by_norm
+from tapeflow.ops.constructors import (
     eye,
     fill,
-    gather,
-    gather_nd,
     linspace,
     meshgrid,
     one_hot,
     ones,
     ones_like,
-    pad,
     range,
     rank,
-    repeat,
-    reshape,
-    reverse,
-    roll,
-    scatter_nd,
-    searchsorted,
     sequence_mask,
     shape,
     size,
-    slice,
-    split,
-    squeeze,
-    stack,
-    strided_slice,
-    tensor_scatter_nd_add,
-    tensor_scatter_nd_update,
-    tile,
-    transpose,
-    unstack,
     zeros,
     zeros_like,
 )
-from tapeflow.ops.clip import clip_by_global_norm, clip_by_norm
 from tapeflow.ops.debugging import assert_equal
+from tapeflow.ops.indexing import (
+    boolean_mask,
+    gather,
+    gather_nd,
+    scatter_nd,
+    tensor_scatter_nd_add,
+    tensor_scatter_nd_update,
+)
 from tapeflow.ops.linalg import einsum, matmul, norm, tensordot
-from tapeflow.ops.math import (
-    abs,
-    acos,
-    acosh,
-    add,
-    add_n,
-    asin,
-    asinh,
-    atan,
-    atan2,
-    atanh,
-    cast,
-    clip_by_value,
-    cos,
-    cosh,
-    divide,
+from tapeflow.ops.logic import (
     equal,
-    exp,
     floor,
     greater,
     greater_equal,
-    identity,
     less,
     less_equal,
-    log,
     logical_and,
     logical_not,
     logical_or,
+    not_equal,
+    round,
+)
+from tapeflow.ops.math import (
+    abs,
+    add,
+    add_n,
+    cast,
+    clip_by_value,
+    divide,
+    identity,
     maximum,
     minimum,
     multiply,
     negative,
-    not_equal,
     pow,
     reciprocal,
-    round,
-    sigmoid,
     sign,
-    sin,
-    sinh,
     sqrt,
     square,
     stop_gradient,
     subtract,
-    tan,
-    tanh,
     truediv,
     where,
 )
@@ -153,7 +147,26 @@ from tapeflow.ops.reduce import (
     reduce_prod,
     reduce_sum,
 )
-from tapeflow.ops.sort import argsort, sort, unique
+from tapeflow.ops.slicing import strided_slice
+from tapeflow.ops.sort import argsort, searchsorted, sort, unique
+from tapeflow.ops.transcendental import (
+    acos,
+    acosh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    cos,
+    cosh,
+    exp,
+    log,
+    sigmoid,
+    sin,
+    sinh,
+    tan,
+    tanh,
+)
 from tapeflow.printing import print_v2 as print
 from tapeflow.tape import GradientTape, UnconnectedGradients
 from tapeflow.tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
@@ -184,7 +197,7 @@ def _public(*modules: Any) -> dict[str, Any]:
 math = _namespace(
     "math",
     {
-        **_public(_math, _reduce, _special),
+        **_public(_math, _transcendental, _logic, _reduce, _special),
         "divide": divide,
         "truediv": truediv,
         "softmax": _nn.softmax,
@@ -192,9 +205,9 @@ math = _namespace(
         "softplus": _nn.softplus,
         "softsign": _nn.softsign,
         "top_k": _sort.top_k,
-        "segment_sum": _array.segment_sum,
-        "unsorted_segment_sum": _array.unsorted_segment_sum,
-        "bincount": _array.bincount,
+        "segment_sum": _indexing.segment_sum,
+        "unsorted_segment_sum": _indexing.unsorted_segment_sum,
+        "bincount": _indexing.bincount,
         "l2_normalize": _linalg.l2_normalize,
     },
 )
@@ -203,16 +216,16 @@ linalg = _namespace(
     {
         **_public(_linalg),
         "eye": eye,
-        "diag": _array.diag,
-        "diag_part": _array.diag_part,
-        "band_part": _array.band_part,
+        "diag": _matrix.diag,
+        "diag_part": _matrix.diag_part,
+        "band_part": _matrix.band_part,
         "global_norm": _clip.global_norm,
     },
 )
 nn = _namespace(
     "nn",
     {
-        **_public(_nn),
+        **_public(_nn, _losses, _conv, _pooling),
         "sigmoid": sigmoid,
         "tanh": tanh,
         "top_k": _sort.top_k,

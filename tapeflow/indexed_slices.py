@@ -101,7 +101,7 @@ class IndexedSlices:
 
     def _to_dense(self) -> Tensor:
         """The dense tensor, duplicates summed; computed by an op, so tapes record it."""
-        from tapeflow.ops.array import unsorted_segment_sum
+        from tapeflow.ops.indexing import unsorted_segment_sum
 
         if self._dense_shape is None:
             raise ValueError(

@@ -32,6 +32,9 @@ __all__ = [
     "remove_recorder",
     "insert_recorder",
     "FLOAT_SCALARS",
+    "FLOATS",
+    "FLOATS_COMPLEX",
+    "require_dtype",
 ]
 
 # Forward code divides by zero and overflows exactly as TF kernels do (inf, nan); NumPy's
@@ -208,6 +211,27 @@ def dtype_mismatch(op_type: str, index: int, expected: np.dtype, got: np.dtype) 
         f"{_tf_type_name(expected)} tensor but is a {_tf_type_name(got)} tensor "
         f"[Op:{op_type}] name: "
     )
+
+
+# dtype lists of TF's kernels, as its "not in the list of allowed values" errors name them
+FLOATS = ("half", "float", "double")
+FLOATS_COMPLEX = ("half", "float", "double", "complex64", "complex128")
+
+
+_FAST_KINDS = {FLOATS: "f", FLOATS_COMPLEX: "fc"}  # the common lists, checked by dtype kind
+
+
+def require_dtype(x: Any, op_type: str, allowed: tuple[str, ...]) -> None:
+    """Raises TF's InvalidArgumentError unless the NumPy value's dtype is one of `allowed`."""
+    kinds = _FAST_KINDS.get(allowed)
+    if kinds is not None and x.dtype.kind in kinds:
+        return
+    name = _TF_NAMES.get(x.dtype.name, x.dtype.name)
+    if name not in allowed:
+        raise InvalidArgumentError(
+            f"Value for attr 'T' of {name} is not in the list of allowed values: "
+            f"{', '.join(allowed)} [Op:{op_type}] name: "
+        )
 
 
 def _is_tensor_like(a: Any) -> bool:

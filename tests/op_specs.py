@@ -20,6 +20,7 @@ from hypothesis.extra import numpy as hnp
 
 import tapeflow as tf
 from tapeflow.ops import array as A
+from tapeflow.ops import conv, indexing, logic, pooling, slicing, transcendental
 from tapeflow.ops import math as M
 from tapeflow.ops import nn as N
 from tapeflow.ops import reduce as R
@@ -143,8 +144,8 @@ SPECS: list[OpSpec] = [
     ),
     OpSpec("Where", tf.where, np.argwhere, order=0),
     # fused gradient kernels, called directly: (y, dy)
-    OpSpec("TanhGrad", M.tanh_grad, lambda y, dy: dy * (1 - y * y), same(2)),
-    OpSpec("SigmoidGrad", M.sigmoid_grad, lambda y, dy: dy * y * (1 - y), same(2)),
+    OpSpec("TanhGrad", transcendental.tanh_grad, lambda y, dy: dy * (1 - y * y), same(2)),
+    OpSpec("SigmoidGrad", transcendental.sigmoid_grad, lambda y, dy: dy * y * (1 - y), same(2)),
     OpSpec("SqrtGrad", M.sqrt_grad, lambda y, dy: dy * 0.5 / y, same(2), domain=_positive()),
     OpSpec("RsqrtGrad", M.rsqrt_grad, lambda y, dy: -0.5 * dy * y**3, same(2)),
     OpSpec("ReciprocalGrad", M.reciprocal_grad, lambda y, dy: -dy * y * y, same(2)),
@@ -168,12 +169,12 @@ SPECS: list[OpSpec] = [
     OpSpec("GreaterEqual", tf.greater_equal, np.greater_equal, broadcast(), order=0),
     OpSpec("LogicalAnd", tf.logical_and, np.logical_and, broadcast(), order=0, dtype=np.bool_),
     OpSpec("LogicalOr", tf.logical_or, np.logical_or, broadcast(), order=0, dtype=np.bool_),
-    OpSpec("LogicalXor", M.logical_xor, np.logical_xor, broadcast(), order=0, dtype=np.bool_),
+    OpSpec("LogicalXor", logic.logical_xor, np.logical_xor, broadcast(), order=0, dtype=np.bool_),
     OpSpec("LogicalNot", tf.logical_not, np.logical_not, order=0, dtype=np.bool_),
-    OpSpec("BitwiseAnd", M.bitwise_and, np.bitwise_and, broadcast(), order=0, dtype=np.int32),
-    OpSpec("BitwiseOr", M.bitwise_or, np.bitwise_or, broadcast(), order=0, dtype=np.int32),
-    OpSpec("BitwiseXor", M.bitwise_xor, np.bitwise_xor, broadcast(), order=0, dtype=np.int32),
-    OpSpec("Invert", M.invert, np.invert, order=0, dtype=np.int32),
+    OpSpec("BitwiseAnd", logic.bitwise_and, np.bitwise_and, broadcast(), order=0, dtype=np.int32),
+    OpSpec("BitwiseOr", logic.bitwise_or, np.bitwise_or, broadcast(), order=0, dtype=np.int32),
+    OpSpec("BitwiseXor", logic.bitwise_xor, np.bitwise_xor, broadcast(), order=0, dtype=np.int32),
+    OpSpec("Invert", logic.invert, np.invert, order=0, dtype=np.int32),
     # -- reductions -------------------------------------------------------------------------
     OpSpec("Sum", lambda x: tf.reduce_sum(x, axis=-1), lambda x: np.sum(x, -1), unary(min_dims=1)),
     OpSpec(
@@ -250,8 +251,8 @@ SPECS: list[OpSpec] = [
     ),
     OpSpec(
         "StridedSliceGrad",
-        lambda dy: A._strided_slice_grad(
-            dy, shape=(4, *dy.shape[1:]), key=A.strided_slice_key(slice(None, None, 2))
+        lambda dy: slicing._strided_slice_grad(
+            dy, shape=(4, *dy.shape[1:]), key=slicing.strided_slice_key(slice(None, None, 2))
         ),
         lambda dy: np.stack([dy[0], 0 * dy[0], dy[1], 0 * dy[1]]),
         fixed((2, 3)),
@@ -267,7 +268,7 @@ SPECS: list[OpSpec] = [
     ),
     OpSpec(
         "UnsortedSegmentSum",
-        lambda x: A.unsorted_segment_sum(x, [0, 2, 0], 3),
+        lambda x: indexing.unsorted_segment_sum(x, [0, 2, 0], 3),
         lambda x: np.stack([x[0] + x[2], 0 * x[0], x[1]]),
         fixed((3, 2)),
     ),
@@ -830,13 +831,13 @@ SPECS += [
     ),
     OpSpec(
         "Conv2DBackpropInput",
-        lambda w, dy: N._conv2d_backprop_input(w, dy, input_sizes=(2, 5, 4, 2), **_CONV),
+        lambda w, dy: conv._conv2d_backprop_input(w, dy, input_sizes=(2, 5, 4, 2), **_CONV),
         lambda w, dy: _np_conv_backward(np.zeros((2, 5, 4, 2)), w, dy)[0],
         fixed((3, 2, 2, 3), (2, 3, 4, 3)),
     ),
     OpSpec(
         "Conv2DBackpropFilter",
-        lambda x, dy: N._conv2d_backprop_filter(x, dy, filter_sizes=(3, 2, 2, 3), **_CONV),
+        lambda x, dy: conv._conv2d_backprop_filter(x, dy, filter_sizes=(3, 2, 2, 3), **_CONV),
         lambda x, dy: _np_conv_backward(x, np.zeros((3, 2, 2, 3)), dy)[1],
         fixed((2, 5, 4, 2), (2, 3, 4, 3)),
     ),
@@ -848,13 +849,13 @@ SPECS += [
     ),
     OpSpec(
         "MaxPoolGrad",
-        lambda x, g: N._max_pool_grad(x, N._max_pool(x, **_POOL), g, **_POOL),
+        lambda x, g: pooling._max_pool_grad(x, pooling._max_pool(x, **_POOL), g, **_POOL),
         lambda x, g: _np_max_pool_grad(x, g, 2, 2),
         fixed((1, 4, 5, 2), (1, 2, 2, 2)),
     ),
     OpSpec(
         "MaxPoolGradGrad",
-        lambda x, g: N._max_pool_grad_grad(x, N._max_pool(x, **_POOL), g, **_POOL),
+        lambda x, g: pooling._max_pool_grad_grad(x, pooling._max_pool(x, **_POOL), g, **_POOL),
         lambda x, g: _np_max_pool_grad_grad(x, g, 2, 2),
         fixed((1, 4, 5, 2), (1, 4, 5, 2)),
     ),
@@ -866,7 +867,7 @@ SPECS += [
     ),
     OpSpec(
         "AvgPoolGrad",
-        lambda g: N._avg_pool_grad(
+        lambda g: pooling._avg_pool_grad(
             g,
             orig_input_shape=(2, 5, 5, 2),
             ksize=(1, 3, 3, 1),

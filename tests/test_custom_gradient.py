@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tapeflow as tf
-from tapeflow.ops.math import _floor
+from tapeflow.ops.logic import _floor
 from tapeflow.testing import check_gradients
 
 

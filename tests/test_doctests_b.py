@@ -4,10 +4,26 @@ import doctest
 
 import pytest
 
-from tapeflow.ops import array, linalg, nn, random
+from tapeflow.ops import (
+    array,
+    constructors,
+    conv,
+    indexing,
+    linalg,
+    losses,
+    matrix,
+    nn,
+    pooling,
+    random,
+    slicing,
+)
 
 
-@pytest.mark.parametrize("module", [array, linalg, nn, random], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module",
+    [array, constructors, indexing, slicing, matrix, linalg, nn, losses, conv, pooling, random],
+    ids=lambda m: m.__name__,
+)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0, f"{result.failed} docstring example(s) failed in {module.__name__}"

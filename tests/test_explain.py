@@ -12,7 +12,7 @@ import tapeflow as tf
 from tapeflow import explain
 from tapeflow.errors import UnconnectedGradientError
 from tapeflow.op import REGISTRY, Op, state
-from tapeflow.ops.math import _floor
+from tapeflow.ops.logic import _floor
 
 
 def here(offset: int = 1) -> str:

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from tapeflow.indexed_slices import IndexedSlices
+from tapeflow.ops.logic import greater
 from tapeflow.ops.math import (
     add,
     cast,
-    greater,
     identity,
     maximum,
     minimum,

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from tapeflow.errors import InvalidArgumentError
-from tapeflow.op import op, variable_types
-from tapeflow.ops.math import FLOATS, equal, require_dtype
+from tapeflow.op import FLOATS, op, require_dtype, variable_types
+from tapeflow.ops.logic import equal
 from tapeflow.ops.reduce import reduce_all
 from tapeflow.tensor import Tensor, convert_to_tensor
 

@@ -17,30 +17,11 @@ from typing import Any
 import numpy as np
 
 from tapeflow.errors import InvalidArgumentError
-from tapeflow.op import op
+from tapeflow.op import FLOATS_COMPLEX, op, require_dtype
 from tapeflow.ops import math as _math
-from tapeflow.ops.array import (
-    _band_part,
-    _matrix_diag,
-    _matrix_diag_part,
-    _reshape,
-    _transpose,
-    broadcast_to,
-    like_dtype,
-    squeeze,
-)
-from tapeflow.ops.math import (
-    FLOATS_COMPLEX,
-    conj,
-    maximum,
-    multiply,
-    negative,
-    realdiv,
-    require_dtype,
-    rsqrt,
-    square,
-    subtract,
-)
+from tapeflow.ops.array import _reshape, _transpose, broadcast_to, like_dtype, squeeze
+from tapeflow.ops.math import conj, maximum, multiply, negative, realdiv, rsqrt, square, subtract
+from tapeflow.ops.matrix import _band_part, _matrix_diag, _matrix_diag_part
 from tapeflow.ops.reduce import _euclidean_norm, _sum, normalize_axis, reduce_max, reduce_sum
 from tapeflow.tape import add
 from tapeflow.tensor import Tensor, _wrap, convert_to_tensor

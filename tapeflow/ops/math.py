@@ -1,4 +1,7 @@
-"""Elementwise math: arithmetic, transcendental functions, comparisons and logic.
+"""Elementwise arithmetic: add, subtract, multiply, divide, pow, square, sqrt, abs, maximum,
+where, ...; casts, identity and complex parts; safe and fused binary ops (divide_no_nan, xlogy).
+Transcendental functions are in `transcendental.py`; comparisons, logic, rounding and
+classification (no gradients) in `logic.py`.
 
 Each op's forward is NumPy; its VJP sits right under it and is written in tapeflow ops, so a
 tape recording during a backward pass records the gradient computation too (higher order).
@@ -9,13 +12,13 @@ three in the backward pass, and the kernel's special cases (a zero upstream give
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from tapeflow import dtypes
-from tapeflow.op import op
+from tapeflow.op import FLOATS_COMPLEX, op, require_dtype
+from tapeflow.ops.logic import _floor, greater, greater_equal, less_equal, not_equal
 from tapeflow.tape import add
 from tapeflow.tensor import Tensor, convert_to_tensor
 
@@ -34,13 +37,6 @@ __all__ = [
     "sqrt",
     "rsqrt",
     "reciprocal",
-    "exp",
-    "log",
-    "sin",
-    "cos",
-    "tan",
-    "tanh",
-    "sigmoid",
     "abs",
     "sign",
     "maximum",
@@ -53,37 +49,6 @@ __all__ = [
     "imag",
     "identity",
     "stop_gradient",
-    "equal",
-    "not_equal",
-    "less",
-    "less_equal",
-    "greater",
-    "greater_equal",
-    "logical_and",
-    "logical_or",
-    "logical_not",
-    "logical_xor",
-    "bitwise_and",
-    "bitwise_or",
-    "bitwise_xor",
-    "invert",
-    "floor",
-    "ceil",
-    "round",
-    "expm1",
-    "log1p",
-    "asin",
-    "acos",
-    "atan",
-    "atan2",
-    "sinh",
-    "cosh",
-    "asinh",
-    "acosh",
-    "atanh",
-    "is_nan",
-    "is_inf",
-    "is_finite",
     "squared_difference",
     "divide_no_nan",
     "xlogy",
@@ -95,86 +60,6 @@ __all__ = [
 
 
 _REAL_SCALARS = frozenset({np.float16, np.float32, np.float64})
-_ROUND_FROM_FLOAT64_UP_TO = 4096  # elements
-
-
-def _rounded(np_fn: Any, math_fn: Any) -> Any:
-    """A float function whose float16/32 results are rounded from float64, as TF's are.
-
-    NumPy's float32 SIMD kernels (exp, sin, ...) can be an ulp off the correctly rounded value
-    TF prints, so small inputs are computed in float64 and rounded. Scalars go through `math`,
-    which is also ten times faster than a NumPy ufunc on a scalar. Large arrays keep NumPy's
-    float32 kernels: there speed matters more than the last bit.
-    """
-
-    def compute(x: Any) -> Any:
-        t = type(x)
-        if t in _REAL_SCALARS:
-            try:
-                return t(math_fn(x))
-            except (OverflowError, ValueError):  # inf, nan: NumPy's answer, as TF's
-                return t(np_fn(np.float64(x)))
-        if t is np.ndarray and x.dtype.kind == "f" and x.dtype.itemsize < 8:
-            if x.size <= _ROUND_FROM_FLOAT64_UP_TO:
-                return np_fn(x.astype(np.float64)).astype(x.dtype)
-        return np_fn(x)
-
-    return compute
-
-
-def _math_sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
-
-
-def _np_sigmoid(x: Any) -> Any:
-    # 1 / (1 + e^-x): e^-x overflows to inf for very negative x, giving the right 0.
-    # One buffer, updated in place: on big arrays allocation costs as much as arithmetic.
-    if type(x) is not np.ndarray:
-        return 1 / (1 + np.exp(-x))
-    e = np.negative(x)
-    np.exp(e, out=e)
-    e += 1
-    return np.reciprocal(e, out=e)
-
-
-def _times(t: np.ndarray, dy: Any) -> Any:
-    """t * dy, written into t (a fresh temporary) when the shapes allow it."""
-    if np.shape(dy) == t.shape:
-        return np.multiply(t, dy, out=t)
-    return t * dy
-
-
-_exp = _rounded(np.exp, math.exp)
-_log = _rounded(np.log, math.log)
-_sin = _rounded(np.sin, math.sin)
-_cos = _rounded(np.cos, math.cos)
-_tan = _rounded(np.tan, math.tan)
-_tanh = _rounded(np.tanh, math.tanh)
-_sigmoid = _rounded(_np_sigmoid, _math_sigmoid)
-
-
-# dtype lists of TF's kernels, as its "not in the list of allowed values" errors name them
-FLOATS = ("half", "float", "double")
-FLOATS_COMPLEX = ("half", "float", "double", "complex64", "complex128")
-_TF_NAMES = {"float16": "half", "float32": "float", "float64": "double", "object": "string"}
-
-
-_FAST_KINDS = {FLOATS: "f", FLOATS_COMPLEX: "fc"}  # the common lists, checked by dtype kind
-
-
-def require_dtype(x: Any, op_type: str, allowed: tuple[str, ...]) -> None:
-    """Raises TF's InvalidArgumentError unless the NumPy value's dtype is one of `allowed`."""
-    kinds = _FAST_KINDS.get(allowed)
-    if kinds is not None and x.dtype.kind in kinds:
-        return
-    name = _TF_NAMES.get(x.dtype.name, x.dtype.name)
-    if name not in allowed:
-        from tapeflow.errors import InvalidArgumentError
-
-        raise InvalidArgumentError(
-            f"Value for attr 'T' of {name} is not in the list of allowed values: "
-            f"{', '.join(allowed)} [Op:{op_type}] name: "
-        )
 
 
 def _is_complex(t: Any) -> bool:
@@ -297,15 +182,6 @@ def _floormod_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any,
     return grad, multiply(grad, negative(_floor(realdiv(x, y))))
 
 
-@op("Floor", differentiable=False)  # TF's gradient is None
-def floor(x: Any) -> Any:
-    require_dtype(x, "Floor", FLOATS)
-    return np.floor(x)
-
-
-_floor = floor
-
-
 @op("Pow")
 def pow(x: Any, y: Any) -> Any:
     if _integer(x, y) and np.any(np.asarray(y) < 0):
@@ -328,6 +204,8 @@ def _pow_vjp(
     gx = multiply(grad, multiply(y, pow(x, subtract(y, 1)))) if needs[0] else None
     gy = None
     if needs[1]:
+        from tapeflow.ops.transcendental import log
+
         safe_log = where(greater(x, 0), log(where(greater(x, 0), x, 1)), 0)
         gy = multiply(grad, multiply(out, safe_log))
     return gx, gy
@@ -354,58 +232,6 @@ def _square_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
     return (multiply(grad, multiply(conj_if_complex(x), 2)),)
 
 
-@op("Exp")
-def exp(x: Any) -> Any:
-    return _exp(x)
-
-
-@exp.defvjp(batched=True)
-def _exp_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    return (multiply(grad, conj_if_complex(out)),)
-
-
-@op("Log")
-def log(x: Any) -> Any:
-    return _log(x)
-
-
-@log.defvjp(batched=True)
-def _log_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    # d(log x) = 1/x (so a zero upstream at x=0 gives nan, as in TF)
-    return (realdiv(grad, conj_if_complex(x)),)
-
-
-@op("Sin")
-def sin(x: Any) -> Any:
-    return _sin(x)
-
-
-@sin.defvjp(batched=True)
-def _sin_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    return (multiply(grad, conj_if_complex(cos(x))),)
-
-
-@op("Cos")
-def cos(x: Any) -> Any:
-    return _cos(x)
-
-
-@cos.defvjp(batched=True)
-def _cos_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    return (multiply(grad, negative(conj_if_complex(sin(x)))),)
-
-
-@op("Tan")
-def tan(x: Any) -> Any:
-    return _tan(x)
-
-
-@tan.defvjp(batched=True)
-def _tan_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    # d(tan x) = sec^2 x
-    return (multiply(grad, conj_if_complex(square(reciprocal(cos(x))))),)
-
-
 def _fused_grad(name: str, kernel: Any) -> Any:
     """A TF-style fused gradient kernel `Name(y, dy)` that is 0 wherever dy is 0."""
 
@@ -415,58 +241,6 @@ def _fused_grad(name: str, kernel: Any) -> Any:
 
     forward.__name__ = name
     return op(name)(forward)
-
-
-@op("Tanh")
-def tanh(x: Any) -> Any:
-    return _tanh(x)
-
-
-@op("TanhGrad")
-def tanh_grad(y: Any, dy: Any) -> Any:
-    if type(y) is not np.ndarray:
-        return dy * (1 - y * y)
-    t = y * y
-    np.subtract(1, t, out=t)
-    return _times(t, dy)
-
-
-@tanh.defvjp(batched=True)
-def _tanh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    # d(tanh x) = 1 - tanh(x)^2, fused into one kernel
-    return (tanh_grad(conj_if_complex(out), grad),)
-
-
-@tanh_grad.defvjp(batched=True)
-def _tanh_grad_vjp(grad: Tensor, out: Tensor, y: Tensor, dy: Tensor) -> tuple[Any, Any]:
-    # TanhGrad = dy (1 - y^2): d/dy = -2 y dy, d/d(dy) = 1 - y^2
-    return multiply(grad, multiply(dy, multiply(y, -2))), tanh_grad(y, grad)
-
-
-@op("Sigmoid")
-def sigmoid(x: Any) -> Any:
-    return _sigmoid(x)
-
-
-@op("SigmoidGrad")
-def sigmoid_grad(y: Any, dy: Any) -> Any:
-    if type(y) is not np.ndarray:
-        return dy * (y * (1 - y))
-    t = 1 - y
-    t *= y
-    return _times(t, dy)
-
-
-@sigmoid.defvjp(batched=True)
-def _sigmoid_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    # d(sigmoid x) = s (1 - s)
-    return (sigmoid_grad(conj_if_complex(out), grad),)
-
-
-@sigmoid_grad.defvjp(batched=True)
-def _sigmoid_grad_vjp(grad: Tensor, out: Tensor, y: Tensor, dy: Tensor) -> tuple[Any, Any]:
-    # SigmoidGrad = dy y (1 - y): d/dy = dy (1 - 2y)
-    return multiply(grad, multiply(dy, subtract(1, multiply(y, 2)))), sigmoid_grad(y, grad)
 
 
 @op("Sqrt")
@@ -712,217 +486,6 @@ def imag(input: Any) -> Any:
 @imag.defvjp(batched=True)
 def _imag_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
     return (multiply(_cast(grad, dtype=x._value.dtype), 1j),)
-
-
-# ---------------------------------------------------------------------------------------------
-# Comparisons and logic: no gradient (TF registers them as non-differentiable)
-
-
-def _comparison(name: str, fn: Any) -> Any:
-    def forward(x: Any, y: Any) -> Any:
-        return fn(x, y)
-
-    forward.__name__ = name
-    return op(name, differentiable=False)(forward)
-
-
-equal = _comparison("Equal", np.equal)
-not_equal = _comparison("NotEqual", np.not_equal)
-less = _comparison("Less", np.less)
-less_equal = _comparison("LessEqual", np.less_equal)
-greater = _comparison("Greater", np.greater)
-greater_equal = _comparison("GreaterEqual", np.greater_equal)
-logical_and = _comparison("LogicalAnd", np.logical_and)
-logical_or = _comparison("LogicalOr", np.logical_or)
-logical_xor = _comparison("LogicalXor", np.logical_xor)
-bitwise_and = _comparison("BitwiseAnd", np.bitwise_and)
-bitwise_or = _comparison("BitwiseOr", np.bitwise_or)
-bitwise_xor = _comparison("BitwiseXor", np.bitwise_xor)
-
-
-@op("LogicalNot", differentiable=False)
-def logical_not(x: Any) -> Any:
-    return np.logical_not(x)
-
-
-@op("Invert", differentiable=False)
-def invert(x: Any) -> Any:
-    return np.invert(x)
-
-
-# ---------------------------------------------------------------------------------------------
-# Rounding (no gradient: TF registers None for Floor, Ceil and Round)
-
-
-@op("Ceil", differentiable=False)
-def ceil(x: Any) -> Any:
-    require_dtype(x, "Ceil", FLOATS)
-    return np.ceil(x)
-
-
-@op("Round", differentiable=False)
-def round(x: Any) -> Any:
-    # half to even ("banker's rounding"), as TF: round(0.5) = 0, round(1.5) = 2
-    return x if x.dtype.kind in "iu" else np.round(x)
-
-
-# ---------------------------------------------------------------------------------------------
-# More transcendental functions
-
-
-@op("Expm1")
-def expm1(x: Any) -> Any:
-    require_dtype(x, "Expm1", FLOATS_COMPLEX)
-    return np.expm1(x)
-
-
-@expm1.defvjp(batched=True)
-def _expm1_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    # d(e^x - 1) = e^x
-    return (multiply(grad, conj_if_complex(exp(x))),)
-
-
-@op("Log1p")
-def log1p(x: Any) -> Any:
-    require_dtype(x, "Log1p", FLOATS_COMPLEX)
-    return np.log1p(x)
-
-
-@log1p.defvjp(batched=True)
-def _log1p_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    # d log(1 + x) = 1 / (1 + x)
-    return (realdiv(grad, conj_if_complex(add(x, 1))),)
-
-
-@op("Asin")
-def asin(x: Any) -> Any:
-    require_dtype(x, "Asin", FLOATS_COMPLEX)
-    return np.arcsin(x)
-
-
-@asin.defvjp(batched=True)
-def _asin_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    # d asin x = 1 / sqrt(1 - x^2)
-    return (multiply(grad, conj_if_complex(rsqrt(subtract(1, square(x))))),)
-
-
-@op("Acos")
-def acos(x: Any) -> Any:
-    require_dtype(x, "Acos", FLOATS_COMPLEX)
-    return np.arccos(x)
-
-
-@acos.defvjp(batched=True)
-def _acos_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    # d acos x = -1 / sqrt(1 - x^2)
-    return (negative(multiply(grad, conj_if_complex(rsqrt(subtract(1, square(x)))))),)
-
-
-@op("Atan")
-def atan(x: Any) -> Any:
-    require_dtype(x, "Atan", FLOATS_COMPLEX)
-    return np.arctan(x)
-
-
-@atan.defvjp(batched=True)
-def _atan_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    # d atan x = 1 / (1 + x^2)
-    return (realdiv(grad, conj_if_complex(add(square(x), 1))),)
-
-
-@op("Atan2")
-def atan2(y: Any, x: Any) -> Any:
-    require_dtype(y, "Atan2", FLOATS)
-    return np.arctan2(y, x)
-
-
-@atan2.defvjp(batched=True)
-def _atan2_vjp(grad: Tensor, out: Tensor, y: Tensor, x: Tensor) -> tuple[Any, Any]:
-    # d atan2(y, x) = (x dy - y dx) / (x^2 + y^2); nan at the origin, as in TF
-    scaled = realdiv(grad, add(square(x), square(y)))
-    return multiply(scaled, x), multiply(scaled, negative(y))
-
-
-@op("Sinh")
-def sinh(x: Any) -> Any:
-    require_dtype(x, "Sinh", FLOATS_COMPLEX)
-    return np.sinh(x)
-
-
-@sinh.defvjp(batched=True)
-def _sinh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    # d sinh x = cosh x
-    return (multiply(grad, conj_if_complex(cosh(x))),)
-
-
-@op("Cosh")
-def cosh(x: Any) -> Any:
-    require_dtype(x, "Cosh", FLOATS_COMPLEX)
-    return np.cosh(x)
-
-
-@cosh.defvjp(batched=True)
-def _cosh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    # d cosh x = sinh x
-    return (multiply(grad, conj_if_complex(sinh(x))),)
-
-
-@op("Asinh")
-def asinh(x: Any) -> Any:
-    require_dtype(x, "Asinh", FLOATS_COMPLEX)
-    return np.arcsinh(x)
-
-
-@asinh.defvjp(batched=True)
-def _asinh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    # d asinh x = 1 / cosh(asinh x) (TF's form, from the output)
-    return (realdiv(grad, conj_if_complex(cosh(out))),)
-
-
-@op("Acosh")
-def acosh(x: Any) -> Any:
-    require_dtype(x, "Acosh", FLOATS_COMPLEX)
-    return np.arccosh(x)
-
-
-@acosh.defvjp(batched=True)
-def _acosh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    # d acosh x = 1 / sinh(acosh x): inf at x = 1, as in TF
-    return (realdiv(grad, conj_if_complex(sinh(out))),)
-
-
-@op("Atanh")
-def atanh(x: Any) -> Any:
-    require_dtype(x, "Atanh", FLOATS_COMPLEX)
-    return np.arctanh(x)
-
-
-@atanh.defvjp(batched=True)
-def _atanh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    # d atanh x = 1 / (1 - x^2)
-    return (realdiv(grad, conj_if_complex(subtract(1, square(x)))),)
-
-
-# ---------------------------------------------------------------------------------------------
-# Classification: TF registers no gradient (a gradient reaching them is a LookupError)
-
-
-@op("IsNan")
-def is_nan(x: Any) -> Any:
-    require_dtype(x, "IsNan", FLOATS)
-    return np.isnan(x)
-
-
-@op("IsInf")
-def is_inf(x: Any) -> Any:
-    require_dtype(x, "IsInf", FLOATS)
-    return np.isinf(x)
-
-
-@op("IsFinite")
-def is_finite(x: Any) -> Any:
-    require_dtype(x, "IsFinite", FLOATS)
-    return np.isfinite(x)
 
 
 # ---------------------------------------------------------------------------------------------

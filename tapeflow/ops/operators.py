@@ -9,9 +9,11 @@ import weakref
 from typing import Any
 
 from tapeflow.op import bind
+from tapeflow.ops import logic
 from tapeflow.ops import math as m
-from tapeflow.ops.array import _numpy_key, gather, gather_nd, getitem, strided_slice_key
+from tapeflow.ops.indexing import gather, gather_nd
 from tapeflow.ops.linalg import matmul
+from tapeflow.ops.slicing import _numpy_key, getitem, strided_slice_key
 from tapeflow.tape import add
 from tapeflow.tensor import Tensor
 from tapeflow.variables import Variable
@@ -40,7 +42,7 @@ def _eq(self: Any, other: Any) -> Any:
     if other is None:
         return False
     try:
-        return m.equal(self, other)
+        return logic.equal(self, other)
     except Exception:
         return False
 
@@ -49,7 +51,7 @@ def _ne(self: Any, other: Any) -> Any:
     if other is None:
         return True
     try:
-        return m.not_equal(self, other)
+        return logic.not_equal(self, other)
     except Exception:
         return True
 
@@ -68,7 +70,7 @@ def _logical(bool_op: Any, bit_op: Any) -> tuple[Any, Any]:
 
 
 def _invert(self: Any) -> Any:
-    return m.logical_not(self) if self._value.dtype.kind == "b" else m.invert(self)
+    return logic.logical_not(self) if self._value.dtype.kind == "b" else logic.invert(self)
 
 
 _OPERATORS: dict[str, Any] = {
@@ -83,10 +85,10 @@ _OPERATORS: dict[str, Any] = {
     "__getitem__": getitem,
     "__eq__": _eq,
     "__ne__": _ne,
-    "__lt__": lambda self, other: bind(m.less, (self, other), {}),
-    "__le__": lambda self, other: bind(m.less_equal, (self, other), {}),
-    "__gt__": lambda self, other: bind(m.greater, (self, other), {}),
-    "__ge__": lambda self, other: bind(m.greater_equal, (self, other), {}),
+    "__lt__": lambda self, other: bind(logic.less, (self, other), {}),
+    "__le__": lambda self, other: bind(logic.less_equal, (self, other), {}),
+    "__gt__": lambda self, other: bind(logic.greater, (self, other), {}),
+    "__ge__": lambda self, other: bind(logic.greater_equal, (self, other), {}),
 }
 for _name, _op in [
     ("add", add),
@@ -98,9 +100,9 @@ for _name, _op in [
 ]:
     _OPERATORS[f"__{_name}__"], _OPERATORS[f"__r{_name}__"] = _binary(_op)
 for _name, (_bool, _bit) in {
-    "and": (m.logical_and, m.bitwise_and),
-    "or": (m.logical_or, m.bitwise_or),
-    "xor": (m.logical_xor, m.bitwise_xor),
+    "and": (logic.logical_and, logic.bitwise_and),
+    "or": (logic.logical_or, logic.bitwise_or),
+    "xor": (logic.logical_xor, logic.bitwise_xor),
 }.items():
     _OPERATORS[f"__{_name}__"], _OPERATORS[f"__r{_name}__"] = _logical(_bool, _bit)
 

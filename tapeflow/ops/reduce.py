@@ -11,16 +11,12 @@ from tapeflow import dtypes
 from tapeflow.errors import InvalidArgumentError
 from tapeflow.op import dtype_mismatch, op
 from tapeflow.ops.array import reshape, transpose
+from tapeflow.ops.logic import equal, is_finite, not_equal
 from tapeflow.ops.math import (
     _div_no_nan,
     cast,
     conj,
-    equal,
-    exp,
-    is_finite,
-    log,
     multiply,
-    not_equal,
     real,
     realdiv,
     sqrt,
@@ -29,6 +25,7 @@ from tapeflow.ops.math import (
     subtract,
     where,
 )
+from tapeflow.ops.transcendental import exp, log
 from tapeflow.tape import _broadcast_to, add
 from tapeflow.tensor import Tensor, convert_to_tensor
 

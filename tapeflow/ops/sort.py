@@ -1,4 +1,4 @@
-"""Ordering: top_k, sort, argsort and unique.
+"""Ordering and searching: top_k, sort, argsort, unique and searchsorted.
 
 `sort` and `argsort` are TF's compositions over `TopKV2` (ascending order sorts the negated
 values, integers bitwise-inverted so the smallest integer has a partner), so their gradients
@@ -16,11 +16,21 @@ import numpy as np
 from tapeflow import dtypes
 from tapeflow.errors import InvalidArgumentError
 from tapeflow.op import op
-from tapeflow.ops.array import _unsorted_segment_sum, reshape, transpose
-from tapeflow.ops.math import add, cast, invert, negative
+from tapeflow.ops.array import _tensor, reshape, transpose
+from tapeflow.ops.indexing import _unsorted_segment_sum
+from tapeflow.ops.logic import invert
+from tapeflow.ops.math import add, cast, negative
 from tapeflow.tensor import Tensor, convert_to_tensor
 
-__all__ = ["top_k", "sort", "argsort", "unique", "TopKV2", "Unique"]
+__all__ = [
+    "top_k",
+    "sort",
+    "argsort",
+    "unique",
+    "TopKV2",
+    "Unique",
+    "searchsorted",
+]
 
 TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
 Unique = collections.namedtuple("Unique", ["y", "idx"])
@@ -174,3 +184,58 @@ def unique(x: Any, out_idx: Any = dtypes.int32, name: str | None = None) -> Uniq
     ([1, 2, 4, 7, 8], [0, 0, 1, 2, 2, 2, 3, 4, 4])
     """
     return Unique(*_unique(x, out_idx=dtypes.as_dtype(out_idx)._np))
+
+
+# ---------------------------------------------------------------------------------------------
+# Searching a sorted sequence
+
+
+@op("LowerBound", differentiable=False, same_dtype=(0, 1))
+def _lower_bound(sorted_inputs: Any, values: Any, *, out_type: Any = np.int32) -> Any:
+    return _search(sorted_inputs, values, "left", out_type)
+
+
+@op("UpperBound", differentiable=False, same_dtype=(0, 1))
+def _upper_bound(sorted_inputs: Any, values: Any, *, out_type: Any = np.int32) -> Any:
+    return _search(sorted_inputs, values, "right", out_type)
+
+
+def _search(seq: Any, values: Any, side: Any, out_type: Any) -> Any:
+    s = np.asarray(seq)
+    v = np.asarray(values)
+    if s.shape[:-1] != v.shape[:-1]:
+        raise InvalidArgumentError(
+            f"Leading dim_size of both tensors must match: sorted_sequence {list(s.shape)} and "
+            f"values {list(v.shape)} [Op:{'LowerBound' if side == 'left' else 'UpperBound'}]"
+        )
+    rows_s = s.reshape(-1, s.shape[-1])
+    rows_v = v.reshape(-1, v.shape[-1])
+    out = np.empty(rows_v.shape, dtype=out_type)
+    for r in builtins.range(rows_s.shape[0]):  # one search per row of the sorted sequence
+        out[r] = np.searchsorted(rows_s[r], rows_v[r], side=side)
+    return out.reshape(v.shape)
+
+
+def searchsorted(
+    sorted_sequence: Any,
+    values: Any,
+    side: str = "left",
+    out_type: Any = dtypes.int32,
+    name: str | None = None,
+) -> Tensor:
+    """Where each of `values` would be inserted into its row of `sorted_sequence` (innermost
+    axis) to keep it sorted: before equal entries (`side="left"`) or after them ("right").
+
+    >>> import tapeflow as tf
+    >>> tf.searchsorted([1, 2, 3], [2, 5], side="right").numpy().tolist()
+    [2, 3]
+    """
+    if side not in ("left", "right"):
+        raise ValueError(
+            f"Argument `side` must be either 'right' or 'left'. Received: `side` = '{side}'."
+        )
+    s, v = _tensor(sorted_sequence), _tensor(values)
+    if s.ndim == 0 or v.ndim == 0:
+        raise InvalidArgumentError("sorted_sequence and values must have rank >= 1")
+    search = _lower_bound if side == "left" else _upper_bound
+    return search(s, v, out_type=dtypes.as_dtype(out_type)._np)

@@ -14,16 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from tapeflow.op import op
-from tapeflow.ops.math import (
-    FLOATS,
-    add,
-    exp,
-    multiply,
-    negative,
-    require_dtype,
-    square,
-)
+from tapeflow.op import FLOATS, op, require_dtype
+from tapeflow.ops.math import add, multiply, negative, square
+from tapeflow.ops.transcendental import exp
 from tapeflow.tensor import Tensor
 
 __all__ = ["erf", "erfc", "lgamma", "digamma", "polygamma"]
