@@ -307,7 +307,7 @@ SPECS: list[OpSpec] = [
     OpSpec("Xdivy", tf.math.xdivy, np.divide, broadcast(), domain=_positive()),
     OpSpec("AddN", lambda x, y: tf.add_n([x, y, x]), lambda x, y: 2 * x + y, same(2)),
     # -- special functions (their NumPy references are the C library's, element by element;
-    # digamma and polygamma are checked against TF's values in test_kinks_a.py)
+    # digamma and polygamma are checked against TF's values in test_kinks_math.py)
     OpSpec("Erf", tf.math.erf, _np_elementwise(math.erf)),
     OpSpec("Erfc", tf.math.erfc, _np_elementwise(math.erfc)),
     OpSpec("Lgamma", tf.math.lgamma, _np_elementwise(math.lgamma), domain=_positive(0.5, 3.0)),
@@ -362,7 +362,7 @@ SPECS: list[OpSpec] = [
 
 
 # ---------------------------------------------------------------------------------------------
-# Array ops (ops-b): padding, slicing, scatter/gather by index tuples, diagonals, search
+# Array ops: padding, slicing, scatter/gather by index tuples, diagonals, search
 
 
 def _np_mirror_fold(g: np.ndarray, pads: list[tuple[int, int]], mode: str) -> np.ndarray:
@@ -506,7 +506,7 @@ SPECS += [
 
 
 # ---------------------------------------------------------------------------------------------
-# Linear algebra (ops-b): inputs made well conditioned inside each row, so central differences
+# Linear algebra: inputs made well conditioned inside each row, so central differences
 # are valid (diagonally dominant for inverses and solves, SPD for Cholesky, well separated
 # singular values and eigenvalues for SVD and eigh)
 
@@ -637,7 +637,7 @@ SPECS += [
 
 
 # ---------------------------------------------------------------------------------------------
-# nn (ops-b): activations and their fused gradient kernels, losses, bias, conv and pooling
+# nn: activations and their fused gradient kernels, losses, bias, conv and pooling
 
 
 def _np_pool(x: np.ndarray, k: int, s: int, same: bool, how: str) -> np.ndarray:
@@ -881,7 +881,7 @@ SPECS += [
 
 
 SPECS += [
-    # random (ops-b): the values are random, so only "runs, and has no gradient" is checked here;
-    # tests/test_random_b.py checks it is a permutation and reproducible
+    # random: the values are random, so only "runs, and has no gradient" is checked here;
+    # tests/test_random.py checks it is a permutation and reproducible
     OpSpec("RandomShuffle", tf.random.shuffle, shapes=unary(min_dims=1), order=0),
 ]

@@ -3,7 +3,7 @@
 `tf.random.set_seed(s)` makes every later sequence of random ops repeat from run to run. An op
 seed picks its own stream (also reproducible without a global seed, as TF's default global seed
 makes it). The values differ from TF's (TF uses Philox); the reproducibility rules are the same
-(checked against TF 2.21, `tests/test_random_b.py`):
+(checked against TF 2.21, `tests/test_random.py`):
 
 - global seed only: the sequence of values repeats after each `set_seed(s)`; two calls of the
   same op give different values;

@@ -1,7 +1,7 @@
-"""tapeflow against real TF at the kinks, ties and edges of the ops of part A.
+"""tapeflow against real TF at the kinks, ties and edges of the math, reduction and sorting ops.
 
-The expected values and gradients are TF 2.21's, recorded by fixtures/make_kink_fixtures_a.py
-into fixtures/kinks_a.json. Where tapeflow deliberately differs (README), DELIBERATE holds
+The expected values and gradients are TF 2.21's, recorded by fixtures/make_kink_fixtures_math.py
+into fixtures/kinks_math.json. Where tapeflow deliberately differs (README), DELIBERATE holds
 tapeflow's answer and the test asserts it instead of TF's.
 """
 
@@ -14,7 +14,7 @@ import pytest
 import tapeflow as tf
 
 FIXTURES = json.loads(
-    pathlib.Path(__file__).with_name("fixtures").joinpath("kinks_a.json").read_text()
+    pathlib.Path(__file__).with_name("fixtures").joinpath("kinks_math.json").read_text()
 )
 CASES = FIXTURES["cases"]
 

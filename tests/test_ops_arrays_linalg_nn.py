@@ -1,4 +1,4 @@
-"""Behaviour of the ops-b public functions beyond the op table: argument handling, the
+"""Behaviour of the array, linalg and nn functions beyond the op table: argument handling, the
 composite functions (which have no row of their own), TF's errors, and numerical stability.
 Expected values were taken from TF 2.21."""
 

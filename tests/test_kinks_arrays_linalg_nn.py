@@ -1,8 +1,9 @@
-"""TF's conventions at kinks and ties (ops-b), as recorded from TF 2.21 in kinks_b.json.
+"""TF's conventions at kinks and ties of the array, linalg and nn ops, as recorded from TF 2.21
+in kinks_arrays_linalg_nn.json.
 
 Each case is the source of a function of tensors, run here with `tf = tapeflow`: its value and
 the gradient of sum(f(x) * c) must match TF's (None where TF gives None). The fixture is made by
-`fixtures/make_kink_fixtures_b.py` with real TensorFlow.
+`fixtures/make_kink_fixtures_arrays_linalg_nn.py` with real TensorFlow.
 """
 
 import json
@@ -13,7 +14,9 @@ import pytest
 
 import tapeflow as tf
 
-FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "kinks_b.json").read_text())
+FIXTURE = json.loads(
+    (Path(__file__).parent / "fixtures" / "kinks_arrays_linalg_nn.json").read_text()
+)
 CASES = FIXTURE["cases"]
 
 

@@ -1,4 +1,5 @@
-"""Every public name of part A of the op library is reachable where TF 2.21 has it.
+"""Every public name of the math side of the op library (elementwise math, reductions, sorting,
+special functions, clipping, comparisons) and of the utilities is reachable where TF 2.21 has it.
 
 NAMESPACES lists, for each name, the namespaces that TF itself exposes it in ("tf" is the top
 level); it was read off real TF. A name that TF does not have at the top level must not appear

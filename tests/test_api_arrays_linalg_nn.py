@@ -1,4 +1,4 @@
-"""Every public name of the ops-b part of the op library, under each TF namespace that has it.
+"""Every public name of the array, linalg and nn ops, under each TF namespace that has it.
 
 The lists are what TF 2.21 exposes (checked with real TF: `hasattr(tf.<namespace>, name)`);
 a name is only asserted where TF really has it.

@@ -1,5 +1,5 @@
-"""Part A's utilities (tf.print, devices, name_scope, TensorSpec, tf.debugging) and the bad-input
-errors and numerical stability of its ops. Expected texts are TF 2.21's own output."""
+"""The utilities (tf.print, devices, name_scope, TensorSpec, tf.debugging) and the bad-input
+errors and numerical stability of the math ops. Expected texts are TF 2.21's own output."""
 
 import sys
 
