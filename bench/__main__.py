@@ -73,13 +73,14 @@ def profile(case: workloads.Case, name: str, seconds: float = 3.0, top: int = 15
     stats: Any = pstats.Stats(prof).stats  # {(file, line, func): (cc, ncalls, tt, ct, callers)}
     total = sum(v[2] for v in stats.values())
     scale = case.per_call / calls  # total seconds -> the row's unit (µs per op for W1)
-    per = case.per_call / 1e6 if case.unit == "µs/op" else 1.0  # ops per call, for call counts
+    per_op = case.unit.endswith("/op")
+    per = case.per_call / 1e6 if per_op else 1.0  # 1 / ops per call, for the call counts
     entries = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
     lines = [
         f"{case.key} ({case.title}), {name}: {calls} calls under cProfile, "
         f"{total * scale:.1f} {case.unit} with profiling overhead (shares are what matter)",
         "",
-        f"| function | calls per {case.unit.split('/')[-1]} | own time | own {case.unit} | "
+        f"| function | calls per {'op' if per_op else 'call'} | own time | own {case.unit} | "
         f"cumulative {case.unit} |",
         "|---|---|---|---|---|",
     ]

@@ -19,7 +19,7 @@ class Budget:
 
     warmup: int = 2  # untimed calls first: imports, caches, allocator and BLAS buffers settle
     min_sample: float = 0.02  # a sample repeats the call until it lasts this long (seconds)
-    seconds: float = 4.0  # the rounds are sized to fit this
+    seconds: float = 6.0  # the rounds are sized to fit this: enough to outvote noisy spells
     min_repeats: int = 7
     max_repeats: int = 60
 
