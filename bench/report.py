@@ -94,8 +94,35 @@ def _blas() -> dict[str, Any]:
             for p in threadpoolctl.threadpool_info()
         ]
     except ImportError:
-        pass
+        runtime = _openblas_runtime()
+        if runtime:
+            info["runtime"] = [runtime]
     return info
+
+
+def _openblas_runtime() -> dict[str, Any] | None:
+    """Without threadpoolctl: ask NumPy's bundled OpenBLAS which kernel it picked at run time
+    (DYNAMIC_ARCH builds choose per CPU, and OPENBLAS_CORETYPE overrides it) and its threads."""
+    import ctypes
+
+    libs = Path(np.__file__).resolve().parent.parent / "numpy.libs"
+    for lib in sorted(libs.glob("libscipy_openblas*.so*")):
+        try:
+            dll = ctypes.CDLL(str(lib))
+            prefix = "scipy_openblas_" if hasattr(dll, "scipy_openblas_get_corename64_") else ""
+            corename = getattr(dll, f"{prefix}get_corename64_", None)
+            threads = getattr(dll, f"{prefix}get_num_threads64_", None)
+            if corename is None or threads is None:
+                continue
+            corename.restype = ctypes.c_char_p
+            return {
+                "internal_api": "openblas",
+                "architecture": corename().decode(),
+                "num_threads": int(threads()),
+            }
+        except OSError:
+            continue
+    return None
 
 
 def _git_commit() -> str | None:
@@ -211,7 +238,9 @@ def markdown(rows: list[Row], info: dict[str, Any], quick: bool = False) -> str:
     out.append("Machine:")
     blas = info["blas"].get("build")
     if isinstance(blas, dict):
-        blas_text = " ".join(str(v) for v in blas.values())
+        blas_text = f"{blas.get('name')} {blas.get('version')}"
+        if blas.get("openblas configuration"):
+            blas_text += f" ({' '.join(blas['openblas configuration'].split())})"
     else:
         blas_text = str(blas)
     items = [
@@ -227,7 +256,7 @@ def markdown(rows: list[Row], info: dict[str, Any], quick: bool = False) -> str:
         ("BLAS", blas_text),
     ]
     for rt in info["blas"].get("runtime", []):
-        items.append(("BLAS (threadpoolctl)", ", ".join(f"{k}={v}" for k, v in rt.items())))
+        items.append(("BLAS at run time", ", ".join(f"{k}={v}" for k, v in rt.items())))
     if info["env"]:
         items.append(("env", ", ".join(f"{k}={v}" for k, v in info["env"].items())))
     items.append(("tapeflow", f"{info['tapeflow']}, commit {info['commit']}"))

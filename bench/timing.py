@@ -21,7 +21,7 @@ class Budget:
     min_sample: float = 0.02  # a sample repeats the call until it lasts this long (seconds)
     seconds: float = 6.0  # the rounds are sized to fit this: enough to outvote noisy spells
     min_repeats: int = 7
-    max_repeats: int = 60
+    max_repeats: int = 100
 
 
 FULL = Budget()
