@@ -23,23 +23,23 @@ def _selected(key: str, only: set[str] | None) -> bool:
 
 
 def time_case(case: workloads.Case, budget: timing.Budget) -> Row:
-    """Checks the case's results against its floor, then times every side of it."""
-    problems = {n: p for n, p in workloads.verify(case).items() if p is not None}
-    fns = {"numpy": case.floor}
-    fns.update({n: f for n, f in case.impls.items() if not isinstance(f, str)})
+    """Checks tapeflow's results against the floor's, then times the two, interleaved."""
+    row = Row(case.key, case.title, case.unit, case.target, values={}, note=case.note)
+    add_columns(row, case, ["numpy", "tapeflow"], budget)
+    return row
+
+
+def add_columns(row: Row, case: workloads.Case, names: list[str], budget: timing.Budget) -> None:
+    """Verifies and times `names` (interleaved with each other) into `row`."""
+    impls = {"numpy": case.floor, **case.impls}
+    fns = {n: impls[n] for n in names if not isinstance(impls.get(n, ""), str)}
+    row.values.update({n: impls[n] for n in names if isinstance(impls.get(n), str)})  # n/a
+    for name, problem in workloads.verify(case, list(fns)).items():
+        if problem is not None:
+            row.problems[name] = problem
     timings = timing.measure(fns, budget)
-    values: dict[str, float | str] = {n: t.median * case.per_call for n, t in timings.items()}
-    values.update({n: f for n, f in case.impls.items() if isinstance(f, str)})
-    return Row(
-        case.key,
-        case.title,
-        case.unit,
-        case.target,
-        values,
-        spread={n: round(t.spread, 3) for n, t in timings.items()},
-        problems=problems,
-        note=case.note,
-    )
+    row.values.update({n: t.median * case.per_call for n, t in timings.items()})
+    row.spread.update({n: round(t.spread, 3) for n, t in timings.items()})
 
 
 def memory_row(sides: list[str], sizes: memory.MemSizes, repeats: int) -> Row:
@@ -112,13 +112,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     started = time.perf_counter()
+    selected = [c for c in cases if _selected(c.key, only)]
     rows = []
-    for case in cases:
-        if not _selected(case.key, only):
-            continue
+    for case in selected:
         t0 = time.perf_counter()
         rows.append(time_case(case, budget))
         echo(f"{case.key}: {time.perf_counter() - t0:.1f} s")
+    # Optional frameworks come after, one at a time, never interleaved with the floor: their
+    # thread pools spin after each call and would slow the NumPy floor (seen with JAX, PyTorch).
+    for name in apis:
+        if name == "tapeflow":
+            continue
+        t0 = time.perf_counter()
+        for case, row in zip(selected, rows, strict=True):
+            add_columns(row, case, [name], budget)
+        echo(f"{frameworks.LABELS[name]}: {time.perf_counter() - t0:.1f} s")
     if _selected("W7", only):
         t0 = time.perf_counter()
         mem = memory.QUICK if args.quick else memory.FULL
