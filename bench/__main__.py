@@ -37,7 +37,10 @@ def add_columns(row: Row, case: workloads.Case, names: list[str], budget: timing
     for name, problem in workloads.verify(case, list(fns)).items():
         if problem is not None:
             row.problems[name] = problem
-    timings = timing.measure(fns, budget)
+    with timing.OtherLoad() as load:
+        timings = timing.measure(fns, budget)
+    if load.cpus is not None:
+        row.other_load[names[-1]] = round(load.cpus, 2)
     row.values.update({n: t.median * case.per_call for n, t in timings.items()})
     row.spread.update({n: round(t.spread, 3) for n, t in timings.items()})
 

@@ -16,6 +16,8 @@ import numpy as np
 
 from bench.frameworks import LABELS
 
+CONTENDED = 0.2  # CPUs taken by others above which a row's times are flagged
+
 
 @dataclasses.dataclass
 class Row:
@@ -27,6 +29,12 @@ class Row:
     spread: dict[str, float] = dataclasses.field(default_factory=dict)  # IQR / median
     problems: dict[str, str] = dataclasses.field(default_factory=dict)  # results that differ
     note: str = ""
+    # CPUs that other processes took while a column was timed ("tapeflow": with the floor)
+    other_load: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    @property
+    def contended(self) -> bool:
+        return self.other_load.get("tapeflow", 0.0) > CONTENDED
 
     def ratio(self, name: str = "tapeflow") -> float | None:
         value, floor = self.values.get(name), self.values.get("numpy")
@@ -45,6 +53,7 @@ class Row:
         out = dataclasses.asdict(self)
         out["ratio"] = self.ratio()
         out["met"] = self.met
+        out["contended"] = self.contended
         out["ratios"] = {n: self.ratio(n) for n in self.values if n != "numpy"}
         return out
 
@@ -211,11 +220,14 @@ def markdown(rows: list[Row], info: dict[str, Any], quick: bool = False) -> str:
     for row in rows:
         r = row.ratio()
         met = {None: "—", True: "yes", False: "**no**"}[row.met]
+        mark = " †" if row.contended else ""
+        if row.contended and row.met is not None:
+            met = f"{met}?{mark}"  # measured under load: rerun on a quiet machine to be sure
         cells = [
             f"{row.key}: {row.title}",
             _cell(row, "tapeflow"),
             _cell(row, "numpy"),
-            "—" if r is None else f"{_num(r)}x",
+            "—" if r is None else f"{_num(r)}x{mark}",
             "—" if row.target is None else f"<= {row.target:g}x",
             met,
         ]
@@ -232,6 +244,12 @@ def markdown(rows: list[Row], info: dict[str, Any], quick: bool = False) -> str:
         "W7 is the peak RSS increase of one forward+backward, in a fresh process per side."
     )
     notes = [f"{r.key}: {r.note}" for r in rows if r.note]
+    notes += [
+        f"{r.key} †: other processes took {r.other_load['tapeflow']:.1f} CPUs on average "
+        "while it was timed; its times (more than its ratio) are unreliable"
+        for r in rows
+        if r.contended
+    ]
     notes += [f"{r.key} {n}: {p}" for r in rows for n, p in r.problems.items()]
     out += [f"- {n}" for n in notes]
     out.append("")

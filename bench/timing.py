@@ -8,9 +8,11 @@ both sides alike, so the ratio is steadier than either time.
 from __future__ import annotations
 
 import dataclasses
+import os
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +43,40 @@ class Timing:
             return 0.0
         q = statistics.quantiles(self.samples, n=4)
         return (q[2] - q[0]) / self.median
+
+
+def _cpu_seconds() -> tuple[float, float] | None:
+    """(CPU seconds the whole machine was busy or stolen, CPU seconds this process and its
+    children used), from /proc/stat; None off Linux."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    busy = (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    t = os.times()
+    return busy, t.user + t.system + t.children_user + t.children_system
+
+
+class OtherLoad:
+    """Measures how many CPUs others (other processes, the hypervisor) took during a block.
+
+    On a shared 2-core machine a busy neighbour changes times several-fold, multi-threaded
+    BLAS most of all (W3); the report flags rows measured under such load.
+    """
+
+    cpus: float | None = None
+
+    def __enter__(self) -> OtherLoad:
+        self._start, self._t0 = _cpu_seconds(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        end, wall = _cpu_seconds(), time.perf_counter() - self._t0
+        if self._start is not None and end is not None and wall > 0:
+            others = (end[0] - self._start[0]) - (end[1] - self._start[1])
+            self.cpus = max(others, 0.0) / wall
 
 
 def _run(fn: Callable[[], object], number: int) -> float:
