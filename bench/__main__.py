@@ -16,6 +16,7 @@ from bench import frameworks, memory, timing, workloads
 from bench.report import Row, echo, machine, markdown, write_json
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
+RETRY_SECONDS = 90.0  # at most this long, per run, re-timing rows that others disturbed
 
 
 def _selected(key: str, only: set[str] | None) -> bool:
@@ -117,9 +118,19 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     selected = [c for c in cases if _selected(c.key, only)]
     rows = []
+    retry_until = started + RETRY_SECONDS  # extended by the time spent on first measurements
     for case in selected:
         t0 = time.perf_counter()
-        rows.append(time_case(case, budget))
+        row = time_case(case, budget)
+        retry_until += time.perf_counter() - t0
+        for _ in range(2):  # a busy neighbour: try again, keep the least disturbed timing
+            if args.quick or not row.contended or time.perf_counter() > retry_until:
+                break
+            echo(f"{case.key}: others took {row.other_load['tapeflow']:.1f} CPUs; again")
+            again = time_case(case, budget)
+            if again.other_load["tapeflow"] < row.other_load["tapeflow"]:
+                row = again
+        rows.append(row)
         echo(f"{case.key}: {time.perf_counter() - t0:.1f} s")
     # Optional frameworks come after, one at a time, never interleaved with the floor: their
     # thread pools spin after each call and would slow the NumPy floor (seen with JAX, PyTorch).

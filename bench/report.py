@@ -222,7 +222,7 @@ def markdown(rows: list[Row], info: dict[str, Any], quick: bool = False) -> str:
         met = {None: "—", True: "yes", False: "**no**"}[row.met]
         mark = " †" if row.contended else ""
         if row.contended and row.met is not None:
-            met = f"{met}?{mark}"  # measured under load: rerun on a quiet machine to be sure
+            met += mark
         cells = [
             f"{row.key}: {row.title}",
             _cell(row, "tapeflow"),
