@@ -47,6 +47,7 @@ from tapeflow.ops import logic as _logic
 from tapeflow.ops import losses as _losses
 from tapeflow.ops import math as _math
 from tapeflow.ops import matrix as _matrix
+from tapeflow.ops import matrix_functions as _matrix_functions
 from tapeflow.ops import nn as _nn
 from tapeflow.ops import pooling as _pooling
 from tapeflow.ops import random as _random
@@ -214,7 +215,7 @@ math = _namespace(
 linalg = _namespace(
     "linalg",
     {
-        **_public(_linalg),
+        **_public(_linalg, _matrix_functions),
         "eye": eye,
         "diag": _matrix.diag,
         "diag_part": _matrix.diag_part,

@@ -12,6 +12,7 @@ from tapeflow.ops import (
     linalg,
     losses,
     matrix,
+    matrix_functions,
     nn,
     pooling,
     random,
@@ -21,7 +22,20 @@ from tapeflow.ops import (
 
 @pytest.mark.parametrize(
     "module",
-    [array, constructors, indexing, slicing, matrix, linalg, nn, losses, conv, pooling, random],
+    [
+        array,
+        constructors,
+        indexing,
+        slicing,
+        matrix,
+        matrix_functions,
+        linalg,
+        nn,
+        losses,
+        conv,
+        pooling,
+        random,
+    ],
     ids=lambda m: m.__name__,
 )
 def test_docstring_examples(module):
