@@ -91,8 +91,24 @@ def _subtract_vjp(
     return grad, negative(grad) if needs[1] else None
 
 
+def _constant_view(a: Any) -> Any:
+    """The one value of a broadcast view that repeats a single number, else None.
+
+    Gradients of sums arrive as such views (broadcast_to of the upstream gradient); multiplying
+    by the number itself is a plain scalar loop, and by 1 no work at all.
+    """
+    if type(a) is np.ndarray and a.ndim and a.size and not any(a.strides):
+        return a.reshape(-1)[0]
+    return None
+
+
 @op("Mul")
 def multiply(x: Any, y: Any) -> Any:
+    if type(x) is np.ndarray or type(y) is np.ndarray:
+        for a, b in ((x, y), (y, x)):
+            c = _constant_view(a)
+            if c is not None and np.shape(b) == a.shape and np.result_type(b, c) == a.dtype:
+                return b if c == 1 else b * c  # b is immutable: returning it is safe
     return x * y
 
 
