@@ -74,7 +74,28 @@ def _broadcast_to(x: Any, *, shape: tuple[int, ...], batch: int = 0) -> Any:
         shape = lead + shape
     # A read-only view, not a copy: tensors are immutable, and the commonest broadcast (the
     # gradient of a sum) would otherwise fill a whole input-sized array with one number.
-    return np.broadcast_to(x, shape)
+    return broadcast_view(x, shape)
+
+
+def broadcast_view(x: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """np.broadcast_to(x, shape), built directly: NumPy's version costs ~5 µs per call."""
+    a = np.asarray(x)
+    if a.shape == shape:
+        return a
+    lead = len(shape) - a.ndim
+    if lead < 0 or not a.flags.c_contiguous:
+        return np.broadcast_to(a, shape)  # NumPy's own checks and error
+    strides = [0] * lead
+    for size, own, stride in zip(shape[lead:], a.shape, a.strides):
+        if own == size:
+            strides.append(stride)
+        elif own == 1:
+            strides.append(0)
+        else:
+            return np.broadcast_to(a, shape)  # raises NumPy's error
+    view = np.ndarray(shape, a.dtype, a, 0, tuple(strides))
+    view.flags.writeable = False
+    return view
 
 
 @sum_to.defvjp(batched=True)

@@ -97,7 +97,7 @@ def _constant_view(a: Any) -> Any:
     Gradients of sums arrive as such views (broadcast_to of the upstream gradient); multiplying
     by the number itself is a plain scalar loop, and by 1 no work at all.
     """
-    if type(a) is np.ndarray and a.ndim and a.size and not any(a.strides):
+    if type(a) is np.ndarray and a.base is not None and a.size and not any(a.strides):
         return a.reshape(-1)[0]
     return None
 

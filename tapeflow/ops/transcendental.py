@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 
-_ROUND_FROM_FLOAT64_UP_TO = 4096  # elements
+_ROUND_FROM_FLOAT64_UP_TO = 64  # elements: the tensors people print
 
 
 def _rounded(np_fn: Any, math_fn: Any) -> Any:
