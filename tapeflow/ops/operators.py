@@ -8,7 +8,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from tapeflow.op import bind
+from tapeflow.op import bind, bind_pair
 from tapeflow.ops import logic
 from tapeflow.ops import math as m
 from tapeflow.ops.indexing import gather, gather_nd
@@ -21,10 +21,10 @@ from tapeflow.variables import Variable
 
 def _binary(op_: Any) -> tuple[Any, Any]:
     def forward(self: Any, other: Any) -> Any:
-        return bind(op_, (self, other), {})
+        return bind_pair(op_, self, other)
 
     def reflected(self: Any, other: Any) -> Any:
-        return bind(op_, (other, self), {})
+        return bind_pair(op_, other, self)
 
     return forward, reflected
 
@@ -85,10 +85,10 @@ _OPERATORS: dict[str, Any] = {
     "__getitem__": getitem,
     "__eq__": _eq,
     "__ne__": _ne,
-    "__lt__": lambda self, other: bind(logic.less, (self, other), {}),
-    "__le__": lambda self, other: bind(logic.less_equal, (self, other), {}),
-    "__gt__": lambda self, other: bind(logic.greater, (self, other), {}),
-    "__ge__": lambda self, other: bind(logic.greater_equal, (self, other), {}),
+    "__lt__": lambda self, other: bind_pair(logic.less, self, other),
+    "__le__": lambda self, other: bind_pair(logic.less_equal, self, other),
+    "__gt__": lambda self, other: bind_pair(logic.greater, self, other),
+    "__ge__": lambda self, other: bind_pair(logic.greater_equal, self, other),
 }
 for _name, _op in [
     ("add", add),
