@@ -156,7 +156,9 @@ class Op:
         self.__wrapped__ = forward
         self.__module__ = forward.__module__
 
-    def __call__(self, *args: Any, name: str | None = None, **attrs: Any) -> Any:
+    def __call__(self, *args: Any, **attrs: Any) -> Any:
+        if attrs:
+            attrs.pop("name", None)  # TF's `name=` is accepted and ignored
         return bind(self, args, attrs)
 
     def defvjp(self, fn: Callable[..., Any] | None = None, *, batched: bool = False) -> Any:

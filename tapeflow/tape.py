@@ -196,8 +196,10 @@ def backward(
         elif op_.vjp_wants_needs:
             needs = tuple([id(x) in reach for x in inputs])
             in_grads = vjp(grad, out, *inputs, needs=needs, **attrs)
-        else:
+        elif attrs:
             in_grads = vjp(grad, out, *inputs, **attrs)
+        else:
+            in_grads = vjp(grad, out, *inputs)
         for x, g in zip(inputs, in_grads):
             k = id(x)
             if g is None or k not in reach:
