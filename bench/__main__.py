@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,7 @@ def profile(case: workloads.Case, name: str, seconds: float = 3.0, top: int = 15
     ]
     for (file, line, func), (_, ncalls, tt, ct, _) in entries:
         where = f"{Path(file).parent.name}/{Path(file).name}:{line}({func})" if line else func
+        where = re.sub(r" at 0x[0-9a-f]+", "", where)  # addresses differ from run to run
         lines.append(
             f"| `{where}` | {ncalls * per / calls:.2f} | {tt / total:.0%} | {tt * scale:.2f} "
             f"| {ct * scale:.2f} |"
