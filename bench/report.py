@@ -89,14 +89,14 @@ def _blas() -> dict[str, Any]:
     info: dict[str, Any] = {}
     try:
         config = np.show_config(mode="dicts")
-        blas = config["Build Dependencies"]["blas"]  # type: ignore[index]
+        blas = config["Build Dependencies"]["blas"]
         info["build"] = {
             k: blas[k] for k in ("name", "version", "openblas configuration") if k in blas
         }
     except Exception:  # an older NumPy has no dict mode
         info["build"] = "unknown"
     try:
-        import threadpoolctl  # type: ignore[import-not-found]
+        import threadpoolctl
 
         info["runtime"] = [
             {k: p.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
