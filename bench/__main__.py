@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,14 @@ def time_case(case: workloads.Case, budget: timing.Budget) -> Row:
 
 def add_columns(row: Row, case: workloads.Case, names: list[str], budget: timing.Budget) -> None:
     """Verifies and times `names` (interleaved with each other) into `row`."""
-    impls = {"numpy": case.floor, **case.impls}
-    fns = {n: impls[n] for n in names if not isinstance(impls.get(n, ""), str)}
-    row.values.update({n: impls[n] for n in names if isinstance(impls.get(n), str)})  # n/a
+    impls: dict[str, workloads.Fn | str] = {"numpy": case.floor, **case.impls}
+    fns: dict[str, workloads.Fn] = {}
+    for name in names:
+        impl = impls[name]
+        if isinstance(impl, str):
+            row.values[name] = impl  # why it is n/a
+        else:
+            fns[name] = impl
     for name, problem in workloads.verify(case, list(fns)).items():
         if problem is not None:
             row.problems[name] = problem
@@ -74,7 +80,7 @@ def profile(case: workloads.Case, name: str, seconds: float = 3.0, top: int = 15
     while time.perf_counter() - start < seconds:
         prof.runcall(fn)
         calls += 1
-    stats: Any = pstats.Stats(prof).stats  # {(file, line, func): (cc, ncalls, tt, ct, callers)}
+    stats: Any = pstats.Stats(prof).stats  # type: ignore[attr-defined]  # {(file, line, func): (cc, ncalls, tt, ct, callers)}
     total = sum(v[2] for v in stats.values())
     scale = case.per_call / calls  # total seconds -> the row's unit (µs per op for W1)
     per_op = case.unit.endswith("/op")
@@ -90,6 +96,7 @@ def profile(case: workloads.Case, name: str, seconds: float = 3.0, top: int = 15
     ]
     for (file, line, func), (_, ncalls, tt, ct, _) in entries:
         where = f"{Path(file).parent.name}/{Path(file).name}:{line}({func})" if line else func
+        where = re.sub(r" at 0x[0-9a-f]+", "", where)  # addresses differ from run to run
         lines.append(
             f"| `{where}` | {ncalls * per / calls:.2f} | {tt / total:.0%} | {tt * scale:.2f} "
             f"| {ct * scale:.2f} |"

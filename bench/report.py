@@ -89,14 +89,14 @@ def _blas() -> dict[str, Any]:
     info: dict[str, Any] = {}
     try:
         config = np.show_config(mode="dicts")
-        blas = config["Build Dependencies"]["blas"]  # type: ignore[index]
+        blas = config["Build Dependencies"]["blas"]
         info["build"] = {
             k: blas[k] for k in ("name", "version", "openblas configuration") if k in blas
         }
     except Exception:  # an older NumPy has no dict mode
         info["build"] = "unknown"
     try:
-        import threadpoolctl  # type: ignore[import-not-found]
+        import threadpoolctl
 
         info["runtime"] = [
             {k: p.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
@@ -207,6 +207,8 @@ def _cell(row: Row, name: str, with_ratio: bool = False) -> str:
     r = row.ratio(name)
     if with_ratio and r is not None:
         text += f" ({_num(r)}x)"
+    if with_ratio and row.other_load.get(name, 0.0) > CONTENDED:
+        text += " †"
     if name in row.problems:
         text += " **(result differs!)**"
     return text
@@ -249,6 +251,12 @@ def markdown(rows: list[Row], info: dict[str, Any], quick: bool = False) -> str:
         "while it was timed; its times (more than its ratio) are unreliable"
         for r in rows
         if r.contended
+    ]
+    notes += [
+        f"{r.key} {LABELS[n]} †: other processes took {load:.1f} CPUs while it was timed"
+        for r in rows
+        for n, load in r.other_load.items()
+        if n in others and load > CONTENDED
     ]
     notes += [f"{r.key} {n}: {p}" for r in rows for n, p in r.problems.items()]
     out += [f"- {n}" for n in notes]
@@ -295,6 +303,27 @@ def write_json(path: Path, rows: list[Row], info: dict[str, Any], quick: bool) -
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def load_json(path: Path) -> tuple[list[Row], dict[str, Any], bool]:
+    """The rows, machine and quick flag of a results.json (to re-render or compare runs)."""
+    data = json.loads(path.read_text())
+    fields = {f.name for f in dataclasses.fields(Row)}
+    rows = [Row(**{k: v for k, v in r.items() if k in fields}) for r in data["rows"]]
+    return rows, data["machine"], bool(data["quick"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m bench.report results.json`: the Markdown of an earlier run."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        raise SystemExit("usage: python -m bench.report RESULTS.json")
+    rows, info, quick = load_json(Path(args[0]))
+    print(markdown(rows, info, quick))
+
+
 def echo(text: str) -> None:
     """Progress, to stderr so that stdout is the table alone."""
     print(text, file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -415,7 +415,14 @@ def cases(s: Sizes, frameworks: dict[str, Any]) -> list[Case]:
         ("W2", f"{n} ops on a {s.vector}-vector, forward + gradient", vector, True, 3.0),
         ("W2-fwd", f"{n} ops on a {s.vector}-vector, forward only", vector, False, None),
     ]
-    floors = {"W1": Floor.chain_scalar, "W2": Floor.chain_vector}
+    floors: dict[str, Callable[[Any, int, bool], Fn]] = {
+        "W1": Floor.chain_scalar,
+        "W2": Floor.chain_vector,
+    }
+
+    def chain(x0: Any, tape: bool) -> Callable[[Any], Fn]:
+        return lambda api: api.chain(x0, n, tape)
+
     out = [
         Case(
             key,
@@ -424,7 +431,7 @@ def cases(s: Sizes, frameworks: dict[str, Any]) -> list[Case]:
             us_per_op,
             target,
             floor=floors[key[:2]](x0, n, tape),
-            impls=_impls(frameworks, lambda api, x0=x0, tape=tape: api.chain(x0, n, tape)),
+            impls=_impls(frameworks, chain(x0, tape)),
             note="" if target else "no target: shows what the tape adds to W2",
         )
         for key, title, x0, tape, target in chains

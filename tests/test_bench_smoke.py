@@ -8,7 +8,7 @@ import pytest
 
 import tapeflow as tf
 from bench import __main__ as cli
-from bench import memory, workloads
+from bench import memory, report, workloads
 
 KEYS = [c.key for c in workloads.cases(workloads.QUICK, {"tapeflow": workloads.TfApi(tf)})]
 
@@ -88,6 +88,9 @@ def test_cli_quick_run_prints_the_table_and_writes_json(tmp_path, capsys):
     w1 = data["rows"][0]
     assert w1["ratio"] > 0 and w1["problems"] == {}
     assert data["machine"]["cpu_count"] >= 1 and data["machine"]["numpy"] == np.__version__
+    assert w1["other_load"]["tapeflow"] >= 0  # CPUs other processes took meanwhile
+    # the JSON is enough to render the table again (python -m bench.report results.json)
+    assert report.markdown(*report.load_json(out)) + "\n" == table
 
 
 def test_profile_summarises_where_the_time_goes():
