@@ -142,6 +142,20 @@ def zeros_like_np(x: Any) -> Any:
 # The backward walk
 
 
+def _path_from(entries: list[Any], source_ids: set[int]) -> tuple[list[Any], set[int]]:
+    """The entries that depend on a source (one forward scan), and the ids that do."""
+    reach = set(source_ids)
+    path = []
+    for entry in entries:
+        for x in entry[1]:
+            if id(x) in reach:
+                path.append(entry)
+                for o in entry[2]:
+                    reach.add(id(o))
+                break
+    return path, reach
+
+
 def backward(
     entries: list[Any],
     grads: dict[int, Any],
@@ -159,15 +173,7 @@ def backward(
     many vector-Jacobian products at once; it calls the VJPs and undoes broadcasting.
     """
     if reach is None:
-        reach = set(source_ids)
-        path = []
-        for entry in entries:
-            for x in entry[1]:
-                if id(x) in reach:
-                    path.append(entry)
-                    for o in entry[2]:
-                        reach.add(id(o))
-                    break
+        path, reach = _path_from(entries, source_ids)
     else:
         path = entries if consume else list(entries)
     if consume and path is not entries:

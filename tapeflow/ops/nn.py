@@ -67,7 +67,8 @@ def relu(features: Any) -> Any:
 
 @op("ReluGrad")
 def _relu_grad(y: Any, dy: Any) -> Any:
-    return np.where(y > 0, dy, np.zeros((), dy.dtype))[()]
+    # as TF's kernel: dy * (y > 0) (a multiply by a mask is ~10x cheaper than np.where)
+    return dy * (y > 0)
 
 
 @relu.defvjp(batched=True)
