@@ -159,6 +159,8 @@ class Op:
     def __call__(self, *args: Any, **attrs: Any) -> Any:
         if attrs:
             attrs.pop("name", None)  # TF's `name=` is accepted and ignored
+        elif len(args) == 2 and self.same_dtype is True:
+            return bind_pair(self, args[0], args[1])  # the common call inside VJPs
         return bind(self, args, attrs)
 
     def defvjp(self, fn: Callable[..., Any] | None = None, *, batched: bool = False) -> Any:
@@ -384,12 +386,21 @@ def bind_pair(op: Op, a: Any, b: Any) -> Tensor:
         out = op.forward(av, bv)
     except (ValueError, IndexError) as e:
         raise _op_error(op, (av, bv), e) from e
+    if type(out) is tuple:  # a multi-output op: the general path wraps and records it
+        outputs = tuple(_wrap(o) for o in out)
+        if _active and op.differentiable and state.recorders:
+            _record(op, (a, b), (av, bv), outputs, _NO_ATTRS, True, state.recorders)
+        return outputs  # type: ignore[return-value]
     result = _new(Tensor)
     result._value = out
     if _active and op.differentiable:
         recorders = state.recorders
         if recorders:
-            _record(op, (a, b), (av, bv), (result,), _NO_ATTRS, False, recorders)
+            if type(a) is Tensor and type(b) is float and type(av) in FLOAT_SCALARS:
+                # `x * 1.0001`: the constant becomes a scalar of x's type, for the VJP
+                _offer((op, (a, _wrap(type(av)(b))), (result,), _NO_ATTRS, False), recorders)
+            else:
+                _record(op, (a, b), (av, bv), (result,), _NO_ATTRS, False, recorders)
     return result
 
 
