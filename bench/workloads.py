@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from bench.conv_reference import conv2d_numpy_reference, conv2d_numpy_reference_backward
+
 F32 = np.float32
 Fn = Callable[[], Any]
 
@@ -37,12 +39,22 @@ class Sizes:
     big: int  # W4's element count
     hvp: int  # W5's dimension
     jac: int  # W6: W is jac x jac
+    conv: tuple[int, int, int, int, int]  # W8: batch, height/width, in channels, out, kernel
 
 
 FULL = Sizes(
-    chain=1000, vector=100, mlp=(784, 512, 512, 10), batch=128, big=4_000_000, hvp=1000, jac=100
+    chain=1000,
+    vector=100,
+    mlp=(784, 512, 512, 10),
+    batch=128,
+    big=4_000_000,
+    hvp=1000,
+    jac=100,
+    conv=(32, 28, 16, 32, 3),
 )
-QUICK = Sizes(chain=60, vector=8, mlp=(20, 16, 16, 5), batch=8, big=1000, hvp=10, jac=6)
+QUICK = Sizes(
+    chain=60, vector=8, mlp=(20, 16, 16, 5), batch=8, big=1000, hvp=10, jac=6, conv=(2, 6, 3, 4, 3)
+)
 
 
 class NotAvailable(Exception):
@@ -178,6 +190,18 @@ class TfApi:
                 t.watch(xt)
                 y = tf.reduce_sum(tf.tanh(xt) * tf.sigmoid(xt))
             return y, t.gradient(y, xt)
+
+        return run
+
+    def conv2d(self, x: np.ndarray, w: np.ndarray, dy: np.ndarray) -> Fn:
+        tf = self.tf
+        xt, wt, dyt = tf.constant(x), tf.constant(w), tf.constant(dy)
+
+        def run() -> Any:
+            with tf.GradientTape() as t:
+                t.watch([xt, wt])
+                y = tf.nn.conv2d(xt, wt, 1, "SAME")
+            return t.gradient(y, [xt, wt], output_gradients=dyt)
 
         return run
 
@@ -365,6 +389,14 @@ class Floor:
         return run
 
     @staticmethod
+    def conv2d(x: np.ndarray, w: np.ndarray, dy: np.ndarray) -> Fn:
+        def run() -> Any:  # im2col + one matmul, the columns kept for the backward
+            _, cache = conv2d_numpy_reference(x, w, 1, "SAME")
+            return conv2d_numpy_reference_backward(dy, cache)
+
+        return run
+
+    @staticmethod
     def hvp(x: np.ndarray, v: np.ndarray) -> Fn:
         def run() -> Any:
             # Hessian of sum(x^4) + sum(sin x) is diag(12 x^2 - sin x)
@@ -396,6 +428,8 @@ def _impls(frameworks: dict[str, Any], build: Callable[[Any], Fn]) -> dict[str, 
             out[name] = build(api)
         except NotAvailable as e:
             out[name] = f"n/a ({e})"
+        except AttributeError:  # an optional framework's API without this workload
+            out[name] = "n/a (not written for this framework)"
     return out
 
 
@@ -479,6 +513,22 @@ def cases(s: Sizes, frameworks: dict[str, Any]) -> list[Case]:
             35.0,
             floor=Floor.jacobian(jw, jx),
             impls=_impls(frameworks, lambda api: api.jacobian(jw, jx)),
+        )
+    )
+    batch, side, c_in, c_out, k = s.conv
+    cx = uniform((batch, side, side, c_in), 6)
+    cw = uniform((k, k, c_in, c_out), 7)
+    cdy = uniform((batch, side, side, c_out), 8)
+    out.append(
+        Case(
+            "W8",
+            f"conv2d {batch}x{side}x{side}x{c_in} * {k}x{k}x{c_in}x{c_out} SAME, fwd + gradient",
+            "ms",
+            1e3,
+            1.30,
+            floor=Floor.conv2d(cx, cw, cdy),
+            impls=_impls(frameworks, lambda api: api.conv2d(cx, cw, cdy)),
+            rtol=1e-3,  # float32 sums over 144 products, in two different orders
         )
     )
     return out

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from conv_reference import conv2d_numpy_reference, conv2d_numpy_reference_backward
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tapeflow as tf
+from bench.conv_reference import conv2d_numpy_reference, conv2d_numpy_reference_backward
 from tapeflow.ops import array as A
 from tapeflow.ops import conv, indexing, logic, pooling, slicing, transcendental
 from tapeflow.ops import math as M

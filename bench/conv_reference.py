@@ -6,7 +6,7 @@ col2im scatter (one strided add per kernel position). The benchmark suite times 
 `tf.nn.conv2d` forward + backward against it; the op table (`op_specs.py`) uses it as the NumPy
 reference of Conv2D and of its two backprop ops, so it is checked against tapeflow there.
 
-`python tests/conv_reference.py` (with tapeflow importable) times both on the typical size
+`python -m bench.conv_reference` (with tapeflow importable) times both on the typical size
 (batch 32, 28x28x16 input, 3x3x16x32 filter, SAME) and prints the ratio.
 """
 
