@@ -396,9 +396,11 @@ def bind_pair(op: Op, a: Any, b: Any) -> Tensor:
     if _active and op.differentiable:
         recorders = state.recorders
         if recorders:
-            if type(a) is Tensor and type(b) is float and type(av) in FLOAT_SCALARS:
-                # `x * 1.0001`: the constant becomes a scalar of x's type, for the VJP
-                _offer((op, (a, _wrap(type(av)(b))), (result,), _NO_ATTRS, False), recorders)
+            if type(a) is Tensor and (type(b) is float or type(b) is int):
+                # `x * 1.0001`, `x ** 4`: the constant becomes a scalar of x's dtype, for the VJP
+                cls = type(av)
+                scalar = cls(b) if cls in FLOAT_SCALARS else av.dtype.type(b)
+                _offer((op, (a, _wrap(scalar)), (result,), _NO_ATTRS, False), recorders)
             else:
                 _record(op, (a, b), (av, bv), (result,), _NO_ATTRS, False, recorders)
     return result
