@@ -9,10 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from tapeflow.tensor import Tensor
+
 __all__ = ["flatten", "pack_sequence_as", "map_structure", "is_nested"]
 
 
+_PLAIN = (list, tuple, dict)
+
+
 def is_nested(structure: Any) -> bool:
+    t = type(structure)
+    if t in _PLAIN:
+        return True
+    if t is Tensor:  # the usual leaf, found without the slower abstract-class check
+        return False
     return isinstance(structure, (list, tuple, Mapping))
 
 
@@ -32,6 +42,8 @@ def _iter_flat(structure: Any) -> Iterator[Any]:
 
 def flatten(structure: Any, expand_composites: bool = False) -> list[Any]:
     """All leaves of `structure`, depth first; a leaf alone gives a one-element list."""
+    if not is_nested(structure):
+        return [structure]
     return list(_iter_flat(structure))
 
 
@@ -50,6 +62,8 @@ def _rebuild(structure: Any, leaves: Iterator[Any]) -> Any:
 def pack_sequence_as(structure: Any, flat_sequence: Any, expand_composites: bool = False) -> Any:
     """Puts the leaves of `flat_sequence` back into the shape of `structure`."""
     flat = list(flat_sequence)
+    if not is_nested(structure) and len(flat) == 1:
+        return flat[0]
     n = len(flatten(structure))
     if n != len(flat):
         raise ValueError(
