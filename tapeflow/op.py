@@ -18,7 +18,7 @@ import numpy as np
 
 from tapeflow import dtypes
 from tapeflow.errors import InvalidArgumentError
-from tapeflow.tensor import _CONVERTERS, Tensor, _wrap, convert_to_tensor, to_array
+from tapeflow.tensor import _CONVERTERS, Tensor, _wrap, convert_to_tensor, none_error, to_array
 
 __all__ = [
     "Op",
@@ -249,10 +249,7 @@ def _value_of(a: Any) -> Any:
     if t is Tensor or t in variable_types or isinstance(a, Tensor):
         return a._value
     if a is None:
-        raise ValueError(
-            "Attempt to convert a value (None) with an unsupported type (<class 'NoneType'>) "
-            "to a Tensor."
-        )
+        raise none_error()
     return convert_to_tensor(a)._value
 
 
@@ -276,10 +273,7 @@ def _coerce(op: Op, index: int, a: Any, ref: np.dtype) -> Any:
             raise dtype_mismatch(op.type, index, ref, a.dtype)
         return a.astype(ref)  # TF casts NumPy operands silently, even lossily
     if a is None:
-        raise ValueError(
-            "Attempt to convert a value (None) with an unsupported type (<class 'NoneType'>) "
-            "to a Tensor."
-        )
+        raise none_error()
     if t is complex:
         if ref.kind == "c":
             return a

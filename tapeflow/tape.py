@@ -31,7 +31,7 @@ from tapeflow.op import (
     state,
     variable_types,
 )
-from tapeflow.tensor import Tensor, convert_to_tensor
+from tapeflow.tensor import Tensor, convert_to_tensor, none_error
 
 __all__ = ["GradientTape", "UnconnectedGradients", "add", "sum_to", "broadcast_to"]
 
@@ -561,10 +561,7 @@ class GradientTape:
                 continue  # integer targets have no gradient (TF gives None)
             if og is None:
                 if output_gradients is not None:
-                    raise ValueError(
-                        "Attempt to convert a value (None) with an unsupported type "
-                        "(<class 'NoneType'>) to a Tensor."
-                    )
+                    raise none_error()
                 seed = ones_like_np(t)
             else:
                 seed = self._check_seed(t, og)

@@ -368,6 +368,14 @@ def to_array(value: Any, dtype: DType | None = None, copy: bool = False) -> Any:
     return _scalar_or_array(arr)
 
 
+def none_error() -> ValueError:
+    """TF's error for None where a tensor was expected."""
+    return ValueError(
+        "Attempt to convert a value (None) with an unsupported type (<class 'NoneType'>) to a "
+        "Tensor."
+    )
+
+
 def conversion_error(requested: DType, t: Any) -> ValueError:
     return ValueError(
         f"Tensor conversion requested dtype {requested.name} for Tensor with dtype "
@@ -435,10 +443,7 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
     [[0, 0], [0, 0]]
     """
     if value is None:
-        raise ValueError(
-            "Attempt to convert a value (None) with an unsupported type (<class 'NoneType'>) "
-            "to a Tensor."
-        )
+        raise none_error()
     requested = None if dtype is None else dtypes.as_dtype(dtype)
     if isinstance(value, Tensor) or type(value) in _CONVERTERS:
         t = convert_to_tensor(value)
