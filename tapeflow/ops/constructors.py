@@ -191,11 +191,17 @@ def linspace(start: Any, stop: Any, num: Any, name: str | None = None, axis: int
     [0.0, 0.5, 1.0]
     """
     s = _tensor(start)
-    e = _tensor(stop)
-    if s._value.dtype.kind not in "f":
-        raise TypeError(f"linspace needs floating start and stop, got {s.dtype.name}")
+    e = stop if hasattr(stop, "_value") else convert_to_tensor(stop, dtype=s.dtype)
+    if s._value.dtype != e._value.dtype:
+        raise TypeError(
+            f"linspace's start and stop must share a dtype, got {s.dtype.name} and {e.dtype.name}"
+        )
+    kind = s._value.dtype.kind
+    if kind not in "iuf":
+        raise TypeError(f"linspace needs real start and stop, got {s.dtype.name}")
+    out_dtype = s._value.dtype if kind == "f" else np.dtype(np.float64)  # TF: ints -> float64
     out = np.linspace(s._value, e._value, int(getattr(num, "_value", num)), axis=axis)
-    return _wrap(out.astype(s._value.dtype))
+    return _wrap(out.astype(out_dtype))
 
 
 def shape(input: Any, out_type: Any = None, name: str | None = None) -> Tensor:
