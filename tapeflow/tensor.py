@@ -307,9 +307,12 @@ def _python_leaves_only(value: Any) -> bool:
 
 def _infer_array(value: Any) -> np.ndarray:
     """TF's dtype inference: Python float -> float32, int -> int32 (int64 if too big)."""
-    if isinstance(value, (list, tuple)) and value and not _python_leaves_only(value):
-        return np.asarray(value)  # NumPy values and tensors inside keep their own dtype
-    arr = np.asarray(value)
+    try:
+        if isinstance(value, (list, tuple)) and value and not _python_leaves_only(value):
+            return np.asarray(value)  # NumPy values and tensors inside keep their own dtype
+        arr = np.asarray(value)
+    except ValueError:  # NumPy's "inhomogeneous shape"
+        raise ValueError("Can't convert non-rectangular Python sequence to Tensor.") from None
     kind = arr.dtype.kind
     if kind == "f" and arr.dtype == np.float64:
         return arr.astype(np.float32)
