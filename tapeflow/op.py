@@ -332,9 +332,9 @@ def _pair(op: Op, a: Any, b: Any) -> Any:
             ta = type(av)
             if (ta is type(bv) and ta is not _ndarray) or av.dtype == bv.dtype:
                 return av, bv
-        elif tb is float and (type(av) in FLOAT_SCALARS or av.dtype.kind in "fc"):
-            return av, b
-    elif type(b) is Tensor and type(a) is float:
+        elif (tb is float or tb is int) and (type(av) in FLOAT_SCALARS or av.dtype.kind in "fc"):
+            return av, b  # NEP 50: a Python number takes the float tensor's dtype
+    elif type(b) is Tensor and (type(a) is float or type(a) is int):
         bv = b._value
         if type(bv) in FLOAT_SCALARS or bv.dtype.kind in "fc":
             return a, bv

@@ -200,15 +200,15 @@ def _floormod_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any,
 
 @op("Pow")
 def pow(x: Any, y: Any) -> Any:
-    if _integer(x, y) and np.any(np.asarray(y) < 0):
-        from tapeflow.errors import InvalidArgumentError
-
-        raise InvalidArgumentError("Integers to negative integer powers are not allowed [Op:Pow]")
     if type(x) is np.ndarray and x.dtype.kind == "f" and np.ndim(y) == 0 and float(y) in (3.0, 4.0):
         # NumPy special-cases x**2 but calls libm's pow for cubes and fourth powers, 40x slower
         # than multiplying; the product is within an ulp (TF's pow is not bit-exact either)
         sq = x * x
         return sq * x if y == 3 else sq * sq
+    if _integer(x, y) and np.any(np.asarray(y) < 0):
+        from tapeflow.errors import InvalidArgumentError
+
+        raise InvalidArgumentError("Integers to negative integer powers are not allowed [Op:Pow]")
     return x**y
 
 
