@@ -130,6 +130,9 @@ def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:
 
 @op("OnesLike", differentiable=False)
 def ones_like_np(x: Any) -> Any:
+    t = type(x)
+    if t in FLOAT_SCALARS:  # a scalar target's seed: no array round trip
+        return t(1)
     return np.ones_like(x)[()]
 
 
@@ -237,6 +240,8 @@ class UnconnectedGradients(enum.Enum):
 
 
 def _unconnected_mode(value: Any) -> UnconnectedGradients:
+    if type(value) is UnconnectedGradients:
+        return value
     try:
         return UnconnectedGradients(value)
     except ValueError:
