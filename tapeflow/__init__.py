@@ -89,6 +89,7 @@ from tapeflow.ops.constructors import (
     zeros,
     zeros_like,
 )
+from tapeflow.ops.control_flow import cond, while_loop
 from tapeflow.ops.debugging import assert_equal
 from tapeflow.ops.indexing import (
     boolean_mask,

@@ -7,6 +7,7 @@ import pytest
 from tapeflow.ops import (
     array,
     constructors,
+    control_flow,
     conv,
     indexing,
     linalg,
@@ -25,6 +26,7 @@ from tapeflow.ops import (
     [
         array,
         constructors,
+        control_flow,
         indexing,
         slicing,
         matrix,

@@ -10,7 +10,7 @@ from reference_cases import Case, load, run
 
 FUNCTION = "tf.function, tf.gradients and graph-mode control flow (a later step)"
 XFAIL = {
-    **dict.fromkeys("T01 T02 T03 T04 T05 T06 T07 C08 D02 M04".split(), FUNCTION),
+    **dict.fromkeys("T01 T02 T03 T04 T05 T06 T07 C08 D02".split(), FUNCTION),
     "E22": "bfloat16: NumPy has no bfloat16 dtype (README, deliberate differences)",
 }
 
