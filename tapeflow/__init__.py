@@ -12,6 +12,7 @@ from typing import Any
 from tapeflow import context as _context
 from tapeflow import dtypes, errors, nest
 from tapeflow import explain as _explain
+from tapeflow import function as _function
 from tapeflow import testing as _testing
 from tapeflow.context import device, executing_eagerly, name_scope
 from tapeflow.custom_gradient import custom_gradient, grad_pass_through, recompute_grad
@@ -37,6 +38,7 @@ from tapeflow.dtypes import (
     uint64,
 )
 from tapeflow.forwardprop import ForwardAccumulator
+from tapeflow.function import function
 from tapeflow.indexed_slices import IndexedSlices
 from tapeflow.ops import clip as _clip
 from tapeflow.ops import conv as _conv
@@ -242,6 +244,8 @@ config = _namespace(
         "list_logical_devices": _context.list_logical_devices,
         "PhysicalDevice": _context.PhysicalDevice,
         "LogicalDevice": _context.LogicalDevice,
+        "run_functions_eagerly": _function.run_functions_eagerly,
+        "functions_run_eagerly": _function.functions_run_eagerly,
         # tapeflow's own: explaining None gradients (tapeflow/explain.py)
         "set_strict_gradients": _explain.set_strict_gradients,
         "set_gradient_explanations": _explain.set_gradient_explanations,
