@@ -40,6 +40,7 @@ from tapeflow.dtypes import (
 from tapeflow.forwardprop import ForwardAccumulator
 from tapeflow.function import function
 from tapeflow.indexed_slices import IndexedSlices
+from tapeflow.module import Module
 from tapeflow.ops import clip as _clip
 from tapeflow.ops import conv as _conv
 from tapeflow.ops import debugging as _debugging
