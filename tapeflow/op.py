@@ -245,8 +245,7 @@ def _is_tensor_like(a: Any) -> bool:
 
 def _value_of(a: Any) -> Any:
     """The NumPy value of one input that is not in a same-dtype group."""
-    t = type(a)
-    if t is Tensor or t in variable_types or isinstance(a, Tensor):
+    if _is_tensor_like(a):
         return a._value
     if a is None:
         raise none_error()
@@ -392,15 +391,19 @@ def bind_pair(op: Op, a: Any, b: Any) -> Tensor:
         if recorders:
             if type(a) is Tensor and (type(b) is float or type(b) is int):
                 # `x * 1.0001`, `x ** 4`: the constant becomes a scalar of x's dtype, for the VJP
-                cls = type(av)
-                scalar = cls(b) if cls in FLOAT_SCALARS else av.dtype.type(b)
-                _offer((op, (a, _wrap(scalar)), (result,), _NO_ATTRS, False), recorders)
+                _offer((op, (a, _constant_like(b, av)), (result,), _NO_ATTRS, False), recorders)
             else:
                 _record(op, (a, b), (av, bv), (result,), _NO_ATTRS, False, recorders)
     return result
 
 
 _NO_ATTRS: dict[str, Any] = {}
+
+
+def _constant_like(number: Any, like: Any) -> Tensor:
+    """A Python number recorded as a tensor of `like`'s dtype, for the VJP to read."""
+    cls = type(like)
+    return _wrap(cls(number) if cls in FLOAT_SCALARS else like.dtype.type(number))
 
 
 def _op_error(op: Op, values: Any, e: Exception) -> InvalidArgumentError:
@@ -449,9 +452,7 @@ def _record(
         elif isinstance(v, (np.ndarray, np.generic)):
             inputs.append(_wrap(v))
         else:  # a Python scalar that took its tensor partner's dtype
-            ov = outputs[0]._value
-            cls = type(ov)
-            inputs.append(_wrap(cls(v) if cls in FLOAT_SCALARS else ov.dtype.type(v)))
+            inputs.append(_constant_like(v, outputs[0]._value))
     if op.attr_defaults:
         attrs = {**op.attr_defaults, **attrs}
     _offer((op, tuple(inputs), outputs, attrs, multi), recorders)
