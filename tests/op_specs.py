@@ -117,6 +117,12 @@ SPECS: list[OpSpec] = [
     OpSpec("Mul", tf.multiply, np.multiply, broadcast()),
     OpSpec("RealDiv", tf.divide, np.divide, broadcast(), domain=_positive()),
     OpSpec("Pow", tf.pow, np.power, broadcast(), domain=_positive()),
+    OpSpec(
+        "ScaledPow",
+        lambda x: M._scaled_pow(x, c=3.5, scale=1.5),  # the VJP of x ** 3.5
+        lambda x: 1.5 * x**2.5,
+        domain=_positive(),
+    ),
     OpSpec("FloorDiv", M.floordiv, np.floor_divide, broadcast(), _positive(), order=0),
     OpSpec("FloorMod", M.floormod, np.mod, broadcast(), domain=_positive(), order=1),
     OpSpec("Floor", tf.floor, np.floor, order=0),

@@ -31,6 +31,26 @@ def test_higher_order_of_any_order():
     np.testing.assert_allclose(derivatives, expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("c", [4.0, 3.0, 2.5, 2.0, 1.0, 0.0, -1.5])
+def test_constant_exponent_derivatives_of_every_order(c):
+    # x ** c with a constant c differentiates through ScaledPow (one op per order):
+    # the k-th derivative is c (c-1) ... (c-k+1) x^(c-k)
+    xs = np.array([0.5, 1.25, 2.0])
+    x = tf.constant(xs)
+    tapes = [tf.GradientTape() for _ in range(4)]
+    for t in tapes:
+        t.__enter__()
+        t.watch(x)
+    y = x**c
+    for k, t in enumerate(reversed(tapes), start=1):
+        t.__exit__(None, None, None)
+        y = t.gradient(y, x)
+        factor = np.prod([c - i for i in range(k)])
+        np.testing.assert_allclose(y.numpy(), factor * xs ** (c - k), rtol=1e-13, atol=1e-300)
+        if factor == 0:
+            break  # a zero derivative is a constant: the next tape sees no path to x
+
+
 def test_hessian_by_nested_tapes_matches_closed_form():
     x = tf.constant([1.0, 2.0, 3.0], tf.float64)
     with tf.GradientTape(persistent=True) as outer:

@@ -198,18 +198,22 @@ def _floormod_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any,
     return grad, multiply(grad, negative(_floor(realdiv(x, y))))
 
 
-@op("Pow")
-def pow(x: Any, y: Any) -> Any:
+def _power(x: Any, y: Any) -> Any:
     if type(x) is np.ndarray and x.dtype.kind == "f" and np.ndim(y) == 0 and float(y) in (3.0, 4.0):
         # NumPy special-cases x**2 but calls libm's pow for cubes and fourth powers, 40x slower
         # than multiplying; the product is within an ulp (TF's pow is not bit-exact either)
         sq = x * x
         return sq * x if y == 3 else sq * sq
+    return x**y
+
+
+@op("Pow")
+def pow(x: Any, y: Any) -> Any:
     if _integer(x, y) and np.any(np.asarray(y) < 0):
         from tapeflow.errors import InvalidArgumentError
 
         raise InvalidArgumentError("Integers to negative integer powers are not allowed [Op:Pow]")
-    return x**y
+    return _power(x, y)
 
 
 @pow.defvjp(batched=True)
@@ -217,7 +221,13 @@ def _pow_vjp(
     grad: Tensor, out: Tensor, x: Tensor, y: Tensor, needs: tuple[bool, bool]
 ) -> tuple[Any, Any]:
     # d(x^y)/dx = y x^(y-1); d(x^y)/dy = x^y log x, taken as 0 where x <= 0 (TF's choice)
-    gx = multiply(grad, multiply(y, pow(x, subtract(y, 1)))) if needs[0] else None
+    gx = None
+    if needs[0]:
+        c = y._value
+        if not needs[1] and type(c) in _REAL_SCALARS:  # x ** 4: a constant exponent
+            gx = multiply(grad, _scaled_pow(x, c=float(c), scale=float(c)))
+        else:
+            gx = multiply(grad, multiply(y, pow(x, subtract(y, 1))))
     gy = None
     if needs[1]:
         from tapeflow.ops.transcendental import log
@@ -225,6 +235,22 @@ def _pow_vjp(
         safe_log = where(greater(x, 0), log(where(greater(x, 0), x, 1)), 0)
         gy = multiply(grad, multiply(out, safe_log))
     return gx, gy
+
+
+@op("ScaledPow", same_dtype=())
+def _scaled_pow(x: Any, *, c: float, scale: float) -> Any:
+    """scale * x^(c-1): the derivative of x^c for a constant c, and its own derivatives.
+
+    tapeflow's own op (TF builds y * pow(x, y - 1) from three). One op per derivative order
+    keeps nested tapes short: each order is `grad * ScaledPow` with the constants folded.
+    The constants are Python floats, so the result keeps x's dtype.
+    """
+    return _power(x, c - 1) * scale
+
+
+@_scaled_pow.defvjp(batched=True)
+def _scaled_pow_vjp(grad: Tensor, out: Tensor, x: Tensor, *, c: float, scale: float) -> tuple[Any]:
+    return (multiply(grad, _scaled_pow(x, c=c - 1, scale=scale * (c - 1))),)
 
 
 @op("Neg")
