@@ -103,6 +103,9 @@ class ForwardAccumulator:
 
     # -- recording (called by bind() through the recorder stack) ------------------------------
 
+    def tracks(self, t: Any) -> bool:
+        return self._get(t) is not None
+
     def record_read(self, variable: Any, entry: Any) -> None:
         tangent = self._get(variable)
         if tangent is not None:  # a read hands the variable's tangent on

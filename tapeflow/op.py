@@ -31,6 +31,7 @@ __all__ = [
     "push_recorder",
     "remove_recorder",
     "insert_recorder",
+    "is_tracked",
     "FLOAT_SCALARS",
     "FLOATS",
     "FLOATS_COMPLEX",
@@ -71,6 +72,17 @@ def _count_recorders(change: int) -> None:
     _active += change
     if _active == 0 and _gc_was_enabled:
         gc.enable()
+
+
+def is_tracked(t: Any) -> bool:
+    """Whether a recorder of this thread tracks `t` (would record an op that reads it)."""
+    if not _active:
+        return False
+    for r in state.recorders:
+        tracks = getattr(r, "tracks", None)  # helpers that only watch (explain, custom_gradient)
+        if tracks is not None and tracks(t):
+            return True
+    return False
 
 
 def push_recorder(recorder: Any) -> None:
@@ -343,10 +355,11 @@ def _pair(op: Op, a: Any, b: Any) -> Any:
 def bind(op: Op, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
     """Runs `op` on `args` and, if anything is recording, records it."""
     n = len(args)
-    if n == 2 and op.same_dtype is True:
+    unary = n == 1 and type(args[0]) is Tensor
+    if unary:
+        values: Any = (args[0]._value,)
+    elif n == 2 and op.same_dtype is True:
         values = _pair(op, args[0], args[1])
-    elif n == 1 and type(args[0]) is Tensor:
-        values = (args[0]._value,)
     else:
         values = _convert(op, args)
     try:
@@ -364,7 +377,15 @@ def bind(op: Op, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
     result._value = out
     if _active and op.differentiable:
         recorders = state.recorders
-        if recorders:
+        if not recorders:
+            return result
+        if unary:  # the input is a Tensor already: record as is
+            if op.attr_defaults:
+                attrs = {**op.attr_defaults, **attrs}
+            entry = (op, args, (result,), attrs, False)
+            for r in recorders:
+                r.record(entry)
+        else:
             _record(op, args, values, (result,), attrs, False, recorders)
     return result
 
@@ -388,12 +409,20 @@ def bind_pair(op: Op, a: Any, b: Any) -> Tensor:
     result._value = out
     if _active and op.differentiable:
         recorders = state.recorders
-        if recorders:
-            if type(a) is Tensor and (type(b) is float or type(b) is int):
-                # `x * 1.0001`, `x ** 4`: the constant becomes a scalar of x's dtype, for the VJP
-                _offer((op, (a, _constant_like(b, av)), (result,), _NO_ATTRS, False), recorders)
-            else:
-                _record(op, (a, b), (av, bv), (result,), _NO_ATTRS, False, recorders)
+        if not recorders:
+            return result
+        ta, tb = type(a), type(b)
+        attrs = op.attr_defaults  # shared, never written: an entry's attrs are read-only
+        if ta is Tensor and tb is Tensor:
+            entry: Entry = (op, (a, b), (result,), attrs, False)
+        elif ta is Tensor and (tb is float or tb is int):
+            # `x * 1.0001`, `x ** 4`: the constant becomes a scalar of x's dtype, for the VJP
+            entry = (op, (a, _constant_like(b, av)), (result,), attrs, False)
+        else:
+            _record(op, (a, b), (av, bv), (result,), _NO_ATTRS, False, recorders)
+            return result
+        for r in recorders:
+            r.record(entry)
     return result
 
 
@@ -423,21 +452,20 @@ def _record(
     multi: bool,
     recorders: list[Any],
 ) -> None:
+    inputs: Any = args
     for a in args:
         if type(a) is not Tensor:
+            inputs = _recordable(args, values, outputs)
             break
-    else:  # the common case: every input is already a Tensor
-        _offer(
-            (
-                op,
-                args,
-                outputs,
-                {**op.attr_defaults, **attrs} if op.attr_defaults else attrs,
-                multi,
-            ),
-            recorders,
-        )
-        return
+    if op.attr_defaults:
+        attrs = {**op.attr_defaults, **attrs}
+    entry = (op, inputs, outputs, attrs, multi)
+    for r in recorders:
+        r.record(entry)
+
+
+def _recordable(args: tuple[Any, ...], values: Any, outputs: tuple[Tensor, ...]) -> tuple[Any, ...]:
+    """The inputs as Tensors the entry can keep: Variables read, constants wrapped."""
     inputs: list[Any] = []
     for a, v in zip(args, values):
         t = type(a)
@@ -453,17 +481,7 @@ def _record(
             inputs.append(_wrap(v))
         else:  # a Python scalar that took its tensor partner's dtype
             inputs.append(_constant_like(v, outputs[0]._value))
-    if op.attr_defaults:
-        attrs = {**op.attr_defaults, **attrs}
-    _offer((op, tuple(inputs), outputs, attrs, multi), recorders)
-
-
-def _offer(entry: Entry, recorders: list[Any]) -> None:
-    if len(recorders) == 1:
-        recorders[0].record(entry)
-        return
-    for r in recorders:
-        r.record(entry)
+    return tuple(inputs)
 
 
 def _read_forward(value: Any) -> Any:

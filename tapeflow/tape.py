@@ -159,6 +159,27 @@ def _path_from(entries: list[Any], source_ids: set[int]) -> tuple[list[Any], set
     return path, reach
 
 
+def _walk_list(
+    entries: list[Any], source_ids: set[int], consume: bool, reach: set[int] | None
+) -> tuple[list[Any], set[int]]:
+    """The entries to walk (popped from the end) and the ids that depend on a source."""
+    if reach is None:
+        path, reach = _path_from(entries, source_ids)
+    else:
+        path = entries if consume else list(entries)
+    if consume and path is not entries:
+        entries.clear()
+    return path, reach
+
+
+def _output_grads(outputs: Any, grads: dict[int, Any], source_ids: set[int]) -> Any:
+    """The cotangents of a multi-output op (zeros for the outputs that got none), or None."""
+    gs = [grads.get(id(o)) if id(o) in source_ids else grads.pop(id(o), None) for o in outputs]
+    if all(g is None for g in gs):
+        return None
+    return tuple(zeros_like_np(o) if g is None else g for g, o in zip(gs, outputs))
+
+
 def backward(
     entries: list[Any],
     grads: dict[int, Any],
@@ -175,43 +196,43 @@ def backward(
     pass held. `batched` (tapeflow.jacobian.Batched) walks cotangents with extra leading axes,
     many vector-Jacobian products at once; it calls the VJPs and undoes broadcasting.
     """
-    if reach is None:
-        path, reach = _path_from(entries, source_ids)
-    else:
-        path = entries if consume else list(entries)
-    if consume and path is not entries:
-        entries.clear()
+    path, reach = _walk_list(entries, source_ids, consume, reach)
+    pop = path.pop
     while path:
-        op_, inputs, outputs, attrs, multi = path.pop()
+        op_, inputs, outputs, attrs, multi = pop()
         if multi:
-            gs = [
-                grads.get(id(o)) if id(o) in source_ids else grads.pop(id(o), None) for o in outputs
-            ]
-            if all(g is None for g in gs):
+            grad: Any = _output_grads(outputs, grads, source_ids)
+            if grad is None:
                 continue
-            grad: Any = tuple(zeros_like_np(o) if g is None else g for g, o in zip(gs, outputs))
             out: Any = outputs
         else:
             out = outputs[0]
             k = id(out)
-            grad = grads.get(k) if k in source_ids else grads.pop(k, None)
+            grad = grads.pop(k, None)
             if grad is None:
                 continue
+            if k in source_ids:  # a source's gradient is a result: keep it
+                grads[k] = grad
         vjp = op_.vjp
         if vjp is None:
             raise LookupError(f"gradient registry has no entry for: {op_.type}")
         if batched is not None:
             in_grads = batched.vjp(op_, grad, out, inputs, attrs, reach)
         elif op_.vjp_wants_needs:
-            needs = tuple([id(x) in reach for x in inputs])
+            if len(inputs) == 2:  # most such ops: no list comprehension (a frame in 3.11)
+                needs: tuple[bool, ...] = (id(inputs[0]) in reach, id(inputs[1]) in reach)
+            else:
+                needs = tuple([id(x) in reach for x in inputs])
             in_grads = vjp(grad, out, *inputs, needs=needs, **attrs)
         elif attrs:
             in_grads = vjp(grad, out, *inputs, **attrs)
         else:
             in_grads = vjp(grad, out, *inputs)
         for x, g in zip(inputs, in_grads):
+            if g is None:
+                continue
             k = id(x)
-            if g is None or k not in reach:
+            if k not in reach:
                 continue
             try:
                 xv, gv = x._value, g._value
@@ -219,7 +240,8 @@ def backward(
                 g._accumulate(grads, x, source_ids, path)
                 continue
             # two NumPy scalars of one type have one shape; otherwise compare, and unbroadcast
-            if (type(gv) is type(xv) and type(gv) is not ndarray) or gv.shape == xv.shape:
+            tg = type(gv)
+            if (tg is type(xv) and tg is not ndarray) or gv.shape == xv.shape:
                 gx = g
             else:
                 gx = sum_to(g, shape=xv.shape) if batched is None else batched.unbroadcast(g, x)
@@ -316,6 +338,9 @@ class GradientTape:
             v = o._value
             if type(v) in FLOAT_SCALARS or v.dtype.kind in "fc":
                 tracked.add(id(o))
+
+    def tracks(self, t: Any) -> bool:
+        return id(t) in self._tracked
 
     def record_read(self, variable: Any, entry: Any) -> None:
         if self._watch_accessed_variables and variable._trainable:

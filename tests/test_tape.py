@@ -359,3 +359,39 @@ def test_tf_function_runs_eagerly_with_tapes_inside_and_outside():
         y = Model().cube(x)
     assert float(t.gradient(y, x)) == 12.0
     assert step.python_function.__name__ == "step" and tf.config.functions_run_eagerly()
+
+
+def test_gradient_of_a_sum_skips_multiplying_by_its_ones():
+    # the seed 1 of reduce_sum reaches sin's VJP as a view of ones: cos(x) is the gradient as
+    # it is, so an outer tape records no Mul for it (and walks one op less for a Hessian)
+    x = tf.constant([0.5, 1.0])
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            y = tf.reduce_sum(tf.sin(x))
+        g = inner.gradient(y, x)
+        recorded = [entry[0].type for entry in outer._entries]
+    assert recorded == ["Sin", "Sum", "Cos"]
+    np.testing.assert_allclose(g.numpy(), np.cos([0.5, 1.0]), rtol=1e-6)
+    np.testing.assert_allclose(outer.gradient(g, x).numpy(), -np.sin([0.5, 1.0]), rtol=1e-6)
+
+
+def test_a_tracked_all_ones_cotangent_keeps_its_gradient():
+    # the same all-ones view, given as output_gradients and watched by an outer tape, must stay
+    # on the path: d(u * cos x)/du = cos x
+    x = tf.constant([0.5, 1.0])
+    u = tf.broadcast_to(tf.constant(1.0), [2])
+    with tf.GradientTape() as outer:
+        outer.watch(u)
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            y = tf.sin(x)
+        g = inner.gradient(y, x, output_gradients=u)
+    np.testing.assert_allclose(outer.gradient(g, u).numpy(), np.cos([0.5, 1.0]), rtol=1e-6)
+    with tf.autodiff.ForwardAccumulator(u, tf.constant([2.0, 3.0])) as acc:
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            y = tf.sin(x)
+        g = inner.gradient(y, x, output_gradients=u)
+    np.testing.assert_allclose(acc.jvp(g).numpy(), [2, 3] * np.cos([0.5, 1.0]), rtol=1e-6)

@@ -13,6 +13,7 @@ from tapeflow.errors import InvalidArgumentError
 from tapeflow.op import op
 from tapeflow.ops.array import _reshape, _transpose
 from tapeflow.ops.math import (
+    grad_times,
     multiply,
     negative,
     subtract,
@@ -39,7 +40,7 @@ def _l2_loss(t: Any) -> Any:
 @_l2_loss.defvjp(batched=True)
 def _l2_loss_vjp(grad: Tensor, out: Tensor, t: Tensor) -> tuple[Any]:
     # d(sum x^2 / 2) = x
-    return (multiply(grad, t),)
+    return (grad_times(grad, t),)
 
 
 def l2_loss(t: Any, name: str | None = None) -> Tensor:
@@ -66,7 +67,7 @@ def _sigmoid_ce(logits: Any, labels: Any) -> Any:
 @_sigmoid_ce.defvjp(batched=True)
 def _sigmoid_ce_vjp(grad: Tensor, out: Tensor, x: Tensor, z: Tensor) -> tuple[Any, Any]:
     # d/dx = sigmoid(x) - z, d/dz = -x
-    return multiply(grad, subtract(sigmoid(x), z)), multiply(grad, negative(x))
+    return grad_times(grad, subtract(sigmoid(x), z)), grad_times(grad, negative(x))
 
 
 def sigmoid_cross_entropy_with_logits(

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from tapeflow import dtypes
-from tapeflow.op import FLOATS_COMPLEX, op, require_dtype
+from tapeflow.op import FLOATS_COMPLEX, is_tracked, op, require_dtype
 from tapeflow.ops.logic import _floor, greater, greater_equal, less_equal, not_equal
 from tapeflow.tape import add
 from tapeflow.tensor import Tensor, convert_to_tensor
@@ -104,8 +104,8 @@ def _constant_view(a: Any) -> Any:
 
 @op("Mul")
 def multiply(x: Any, y: Any) -> Any:
-    if type(x) is np.ndarray or type(y) is np.ndarray:
-        for a, b in ((x, y), (y, x)):
+    for a, b in ((x, y), (y, x)):
+        if type(a) is np.ndarray and a.base is not None:  # a view: maybe of one number
             c = _constant_view(a)
             if c is not None and np.shape(b) == a.shape and np.result_type(b, c) == a.dtype:
                 return b if c == 1 else b * c  # b is immutable: returning it is safe
@@ -118,9 +118,30 @@ def _multiply_vjp(
 ) -> tuple[Any, Any]:
     # d(xy)/dx = y, d(xy)/dy = x
     return (
-        multiply(grad, conj_if_complex(y)) if needs[0] else None,
-        multiply(grad, conj_if_complex(x)) if needs[1] else None,
+        grad_times(grad, conj_if_complex(y)) if needs[0] else None,
+        grad_times(grad, conj_if_complex(x)) if needs[1] else None,
     )
+
+
+def grad_times(grad: Tensor, t: Any) -> Tensor:
+    """`grad * t` in a VJP; t itself when grad is an all-ones view that no recorder tracks.
+
+    The gradient of `reduce_sum(f(x))` reaches f's VJP as a broadcast view of the seed 1.
+    Multiplying by it is the identity; skipping the op also spares an outer tape recording it
+    and walking it again (a Hessian-vector product of two sums has four such ops). A tracked
+    cotangent is multiplied as usual: its own gradient must flow through the product.
+    """
+    gv = grad._value
+    if type(gv) is np.ndarray and gv.base is not None and type(t) is Tensor:
+        tv = t._value
+        if (
+            _constant_view(gv) == 1
+            and gv.shape == np.shape(tv)
+            and gv.dtype == tv.dtype
+            and not is_tracked(grad)
+        ):
+            return t
+    return multiply(grad, t)
 
 
 @op("RealDiv")
@@ -137,7 +158,7 @@ def _realdiv_vjp(
     gx = realdiv(grad, yc) if needs[0] else None
     gy = None
     if needs[1]:
-        gy = multiply(grad, realdiv(realdiv(negative(conj_if_complex(x)), yc), yc))
+        gy = grad_times(grad, realdiv(realdiv(negative(conj_if_complex(x)), yc), yc))
     return gx, gy
 
 
@@ -195,7 +216,7 @@ def floormod(x: Any, y: Any) -> Any:
 @floormod.defvjp(batched=True)
 def _floormod_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
     # x mod y = x - floor(x/y) * y
-    return grad, multiply(grad, negative(_floor(realdiv(x, y))))
+    return grad, grad_times(grad, negative(_floor(realdiv(x, y))))
 
 
 def _power(x: Any, y: Any) -> Any:
@@ -225,15 +246,15 @@ def _pow_vjp(
     if needs[0]:
         c = y._value
         if not needs[1] and type(c) in _REAL_SCALARS:  # x ** 4: a constant exponent
-            gx = multiply(grad, _scaled_pow(x, c=float(c), scale=float(c)))
+            gx = grad_times(grad, _scaled_pow(x, c=float(c), scale=float(c)))
         else:
-            gx = multiply(grad, multiply(y, pow(x, subtract(y, 1))))
+            gx = grad_times(grad, multiply(y, pow(x, subtract(y, 1))))
     gy = None
     if needs[1]:
         from tapeflow.ops.transcendental import log
 
         safe_log = where(greater(x, 0), log(where(greater(x, 0), x, 1)), 0)
-        gy = multiply(grad, multiply(out, safe_log))
+        gy = grad_times(grad, multiply(out, safe_log))
     return gx, gy
 
 
@@ -250,7 +271,7 @@ def _scaled_pow(x: Any, *, c: float, scale: float) -> Any:
 
 @_scaled_pow.defvjp(batched=True)
 def _scaled_pow_vjp(grad: Tensor, out: Tensor, x: Tensor, *, c: float, scale: float) -> tuple[Any]:
-    return (multiply(grad, _scaled_pow(x, c=c - 1, scale=scale * (c - 1))),)
+    return (grad_times(grad, _scaled_pow(x, c=c - 1, scale=scale * (c - 1))),)
 
 
 @op("Neg")
@@ -271,7 +292,7 @@ def square(x: Any) -> Any:
 @square.defvjp(batched=True)
 def _square_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
     # d(x^2) = 2x
-    return (multiply(grad, multiply(conj_if_complex(x), 2)),)
+    return (grad_times(grad, multiply(conj_if_complex(x), 2)),)
 
 
 def _fused_grad(name: str, kernel: Any) -> Any:
@@ -302,7 +323,7 @@ def _sqrt_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
 @sqrt_grad.defvjp(batched=True)
 def _sqrt_grad_vjp(grad: Tensor, out: Tensor, y: Tensor, dy: Tensor) -> tuple[Any, Any]:
     # SqrtGrad = dy / (2y): d/dy = -dy / (2 y^2) = -out / y
-    return multiply(grad, negative(realdiv(out, y))), sqrt_grad(y, grad)
+    return grad_times(grad, negative(realdiv(out, y))), sqrt_grad(y, grad)
 
 
 @op("Rsqrt")
@@ -322,7 +343,7 @@ def _rsqrt_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
 @rsqrt_grad.defvjp(batched=True)
 def _rsqrt_grad_vjp(grad: Tensor, out: Tensor, y: Tensor, dy: Tensor) -> tuple[Any, Any]:
     # RsqrtGrad = -1/2 dy y^3: d/dy = -3/2 dy y^2
-    return multiply(grad, multiply(dy, multiply(square(y), -1.5))), rsqrt_grad(y, grad)
+    return grad_times(grad, multiply(dy, multiply(square(y), -1.5))), rsqrt_grad(y, grad)
 
 
 @op("Reciprocal")
@@ -342,7 +363,7 @@ def _reciprocal_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
 @reciprocal_grad.defvjp(batched=True)
 def _reciprocal_grad_vjp(grad: Tensor, out: Tensor, y: Tensor, dy: Tensor) -> tuple[Any, Any]:
     # ReciprocalGrad = -dy y^2: d/dy = -2 dy y
-    return multiply(grad, multiply(dy, multiply(y, -2))), reciprocal_grad(y, grad)
+    return grad_times(grad, multiply(dy, multiply(y, -2))), reciprocal_grad(y, grad)
 
 
 @op("Abs")
@@ -355,7 +376,7 @@ def _abs_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
     # d|x| = sign(x) (0 at 0, TF's convention); for complex, x/|x|
     if _is_complex(x):
         return (multiply(cast(grad, x.dtype), divide_no_nan_complex(x, cast(out, x.dtype))),)
-    return (multiply(grad, sign(x)),)
+    return (grad_times(grad, sign(x)),)
 
 
 def divide_no_nan_complex(x: Tensor, y: Tensor) -> Tensor:
@@ -370,7 +391,7 @@ def sign(x: Any) -> Any:
 @sign.defvjp(batched=True)
 def _sign_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
     # TF registers sign's gradient as zeros (not None)
-    return (multiply(grad, 0),)
+    return (grad_times(grad, 0),)
 
 
 @op("Maximum")
@@ -415,7 +436,7 @@ def _select(condition: Any, x: Any, y: Any) -> Any:
 def _select_vjp(grad: Tensor, out: Tensor, c: Tensor, x: Tensor, y: Tensor) -> tuple[Any, ...]:
     # each branch gets the gradient where it was selected (0 * inf elsewhere still gives nan
     # through the unselected branch's own rule: TF's "where NaN trap", kept)
-    zeros = multiply(grad, 0)
+    zeros = grad_times(grad, 0)
     return None, _select(c, grad, zeros), _select(c, zeros, grad)
 
 
@@ -543,7 +564,7 @@ def squared_difference(x: Any, y: Any) -> Any:
 @squared_difference.defvjp(batched=True)
 def _squared_difference_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
     # d (x - y)^2 = 2 (x - y) (dx - dy)
-    gx = multiply(grad, multiply(conj_if_complex(subtract(x, y)), 2))
+    gx = grad_times(grad, multiply(conj_if_complex(subtract(x, y)), 2))
     return gx, negative(gx)
 
 
@@ -557,7 +578,7 @@ def _div_no_nan(x: Any, y: Any) -> Any:
 def _div_no_nan_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
     # as x / y, but 0 wherever y is 0 (TF's rule: d/dy = (-x / y) / y, each safely)
     y = conj_if_complex(y)
-    gy = multiply(grad, _div_no_nan(_div_no_nan(negative(conj_if_complex(x)), y), y))
+    gy = grad_times(grad, _div_no_nan(_div_no_nan(negative(conj_if_complex(x)), y), y))
     return _div_no_nan(grad, y), gy
 
 
@@ -589,7 +610,7 @@ def xlogy(x: Any, y: Any) -> Any:
 def _xlogy_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
     # d/dx = log y where x != 0, else 0; d/dy = x / y, 0 where x == 0 (TF)
     nonzero = cast(not_equal(x, 0), x.dtype)
-    return multiply(grad, xlogy(nonzero, y)), multiply(grad, xdivy(x, y))
+    return grad_times(grad, xlogy(nonzero, y)), grad_times(grad, xdivy(x, y))
 
 
 @op("Xdivy")
@@ -602,7 +623,7 @@ def xdivy(x: Any, y: Any) -> Any:
 def _xdivy_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
     # d/dx = 1 / y where x != 0, else 0; d/dy = -x / y^2, 0 where x == 0 (TF)
     nonzero = cast(not_equal(x, 0), x.dtype)
-    return multiply(grad, xdivy(nonzero, y)), multiply(grad, xdivy(negative(x), square(y)))
+    return grad_times(grad, xdivy(nonzero, y)), grad_times(grad, xdivy(negative(x), square(y)))
 
 
 @op("AddN")

@@ -17,7 +17,7 @@ from tapeflow.errors import InvalidArgumentError
 from tapeflow.op import op
 from tapeflow.ops.array import _reshape, _transpose, broadcast_to, like_dtype
 from tapeflow.ops.linalg import _tensor, matmul
-from tapeflow.ops.math import multiply, negative, realdiv, square, subtract
+from tapeflow.ops.math import grad_times, multiply, negative, realdiv, square, subtract
 from tapeflow.ops.matrix import _band_part, _matrix_diag, _matrix_diag_part
 from tapeflow.ops.reduce import _sum
 from tapeflow.tape import add
@@ -106,7 +106,7 @@ def _det(input: Any) -> Any:
 @_det.defvjp
 def _det_vjp(grad: Tensor, out: Tensor, a: Tensor) -> tuple[Any]:
     # d det A = det A * tr(A^-1 dA), so dA = g det(A) A^-T
-    return (multiply(_expand2(multiply(grad, out)), _inv(a, adjoint=True)),)
+    return (multiply(_expand2(grad_times(grad, out)), _inv(a, adjoint=True)),)
 
 
 def det(input: Any, name: str | None = None) -> Tensor:

@@ -22,6 +22,7 @@ from tapeflow.ops.indexing import gather
 from tapeflow.ops.logic import greater, less
 from tapeflow.ops.math import (
     cast,
+    grad_times,
     maximum,
     multiply,
     negative,
@@ -99,7 +100,7 @@ def _softmax(logits: Any, *, axis: int = -1) -> Any:
 def _softmax_vjp(grad: Tensor, out: Tensor, logits: Tensor, *, axis: int) -> tuple[Any]:
     # d softmax: s * (g - sum(g * s))
     ax = axis % out.ndim + grad.ndim - out.ndim  # after any batch axes of grad
-    inner = _sum(multiply(grad, out), axis=(ax,), keepdims=True)
+    inner = _sum(grad_times(grad, out), axis=(ax,), keepdims=True)
     return (multiply(out, subtract(grad, inner)),)
 
 
@@ -148,7 +149,7 @@ def softplus(features: Any) -> Any:
 @softplus.defvjp(batched=True)
 def _softplus_vjp(grad: Tensor, out: Tensor, features: Tensor) -> tuple[Any]:
     # d softplus x = sigmoid x (finite for any x)
-    return (multiply(grad, sigmoid(features)),)
+    return (grad_times(grad, sigmoid(features)),)
 
 
 @op("Softsign")
@@ -270,7 +271,7 @@ def _elu_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
 @_elu_grad.defvjp(batched=True)
 def _elu_grad_vjp(grad: Tensor, out: Tensor, g: Tensor, y: Tensor) -> tuple[Any, Any]:
     # EluGrad = g (y + 1) where y < 0: d/dg is EluGrad again, d/dy = g there
-    return _elu_grad(grad, y), where(less(y, 0), multiply(grad, g), 0)
+    return _elu_grad(grad, y), where(less(y, 0), grad_times(grad, g), 0)
 
 
 def elu(features: Any, name: str | None = None) -> Tensor:
@@ -308,7 +309,7 @@ def _selu_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
 @_selu_grad.defvjp(batched=True)
 def _selu_grad_vjp(grad: Tensor, out: Tensor, g: Tensor, y: Tensor) -> tuple[Any, Any]:
     # SeluGrad = g (y + scale alpha) where y < 0: d/dg is SeluGrad again, d/dy = g there
-    return _selu_grad(grad, y), where(less(y, 0), multiply(grad, g), 0)
+    return _selu_grad(grad, y), where(less(y, 0), grad_times(grad, g), 0)
 
 
 def selu(features: Any, name: str | None = None) -> Tensor:
@@ -353,7 +354,7 @@ def _gelu_grad_vjp(grad: Tensor, out: Tensor, g: Tensor, x: Tensor) -> tuple[Any
     # d/dx (Phi + x phi) = phi (2 - x^2); linear in the upstream
     density = multiply(exp(multiply(square(x), -0.5)), 1.0 / math.sqrt(2.0 * math.pi))
     curvature = multiply(density, subtract(2.0, square(x)))
-    return _gelu_grad(grad, x), multiply(grad, multiply(g, curvature))
+    return _gelu_grad(grad, x), grad_times(grad, multiply(g, curvature))
 
 
 def gelu(features: Any, approximate: bool = False, name: str | None = None) -> Tensor:

@@ -79,6 +79,8 @@ def _reduction(op_: Any, input_tensor: Any, axis: Any, keepdims: Any) -> Tensor:
 def _unreduce(grad: Tensor, x: Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> Tensor:
     """Broadcasts a reduced gradient back to x's shape (any extra leading axes are kept)."""
     shape = x._value.shape
+    if axis is None and not keepdims:  # a full reduction: the gradient's axes are all lead
+        return _broadcast_to(grad, shape=shape, batch=grad._value.ndim)
     kept = tuple(1 if axis is None or i in axis else d for i, d in enumerate(shape))
     own_ndim = len(shape) if keepdims else len(shape) - (len(shape) if axis is None else len(axis))
     lead = grad._value.shape[: grad.ndim - own_ndim]

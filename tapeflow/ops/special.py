@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from tapeflow.op import FLOATS, op, require_dtype
-from tapeflow.ops.math import add, multiply, negative, square
+from tapeflow.ops.math import add, grad_times, multiply, negative, square
 from tapeflow.ops.transcendental import exp
 from tapeflow.tensor import Tensor
 
@@ -40,7 +40,7 @@ def erf(x: Any) -> Any:
 @erf.defvjp(batched=True)
 def _erf_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
     # d erf x = 2 / sqrt(pi) exp(-x^2)
-    return (multiply(grad, multiply(exp(negative(square(x))), _TWO_OVER_SQRT_PI)),)
+    return (grad_times(grad, multiply(exp(negative(square(x))), _TWO_OVER_SQRT_PI)),)
 
 
 @op("Erfc")
@@ -52,7 +52,7 @@ def erfc(x: Any) -> Any:
 @erfc.defvjp(batched=True)
 def _erfc_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
     # d erfc x = -2 / sqrt(pi) exp(-x^2)
-    return (multiply(grad, multiply(exp(negative(square(x))), -_TWO_OVER_SQRT_PI)),)
+    return (grad_times(grad, multiply(exp(negative(square(x))), -_TWO_OVER_SQRT_PI)),)
 
 
 def _lgamma_scalar(v: float) -> float:
@@ -72,7 +72,7 @@ def lgamma(x: Any) -> Any:
 @lgamma.defvjp(batched=True)
 def _lgamma_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
     # d lgamma x = digamma x
-    return (multiply(grad, digamma(x)),)
+    return (grad_times(grad, digamma(x)),)
 
 
 # -- digamma and polygamma: vectorised series ---------------------------------------------
@@ -154,7 +154,7 @@ def digamma(x: Any) -> Any:
 @digamma.defvjp(batched=True)
 def _digamma_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
     # d digamma x = polygamma(1, x) (trigamma)
-    return (multiply(grad, polygamma(1, x)),)
+    return (grad_times(grad, polygamma(1, x)),)
 
 
 @op("Polygamma")
@@ -166,7 +166,7 @@ def _polygamma(a: Any, x: Any) -> Any:
 @_polygamma.defvjp(batched=True)
 def _polygamma_vjp(grad: Tensor, out: Tensor, a: Tensor, x: Tensor) -> tuple[Any, Any]:
     # d/dx polygamma(n, x) = polygamma(n + 1, x); none for the order n (TF)
-    return None, multiply(grad, _polygamma(add(a, 1), x))
+    return None, grad_times(grad, _polygamma(add(a, 1), x))
 
 
 def polygamma(a: Any, x: Any, name: str | None = None) -> Tensor:

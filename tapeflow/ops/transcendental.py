@@ -16,6 +16,7 @@ from tapeflow.op import FLOATS, FLOATS_COMPLEX, op, require_dtype
 from tapeflow.ops.math import (
     _REAL_SCALARS,
     conj_if_complex,
+    grad_times,
     multiply,
     negative,
     realdiv,
@@ -114,7 +115,7 @@ def exp(x: Any) -> Any:
 
 @exp.defvjp(batched=True)
 def _exp_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    return (multiply(grad, conj_if_complex(out)),)
+    return (grad_times(grad, conj_if_complex(out)),)
 
 
 @op("Log")
@@ -135,7 +136,7 @@ def sin(x: Any) -> Any:
 
 @sin.defvjp(batched=True)
 def _sin_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    return (multiply(grad, conj_if_complex(cos(x))),)
+    return (grad_times(grad, conj_if_complex(cos(x))),)
 
 
 @op("Cos")
@@ -145,7 +146,7 @@ def cos(x: Any) -> Any:
 
 @cos.defvjp(batched=True)
 def _cos_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    return (multiply(grad, negative(conj_if_complex(sin(x)))),)
+    return (grad_times(grad, negative(conj_if_complex(sin(x)))),)
 
 
 @op("Tan")
@@ -156,7 +157,7 @@ def tan(x: Any) -> Any:
 @tan.defvjp(batched=True)
 def _tan_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
     # d(tan x) = sec^2 x
-    return (multiply(grad, conj_if_complex(square(reciprocal(cos(x))))),)
+    return (grad_times(grad, conj_if_complex(square(reciprocal(cos(x))))),)
 
 
 @op("Tanh")
@@ -182,7 +183,7 @@ def _tanh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
 @tanh_grad.defvjp(batched=True)
 def _tanh_grad_vjp(grad: Tensor, out: Tensor, y: Tensor, dy: Tensor) -> tuple[Any, Any]:
     # TanhGrad = dy (1 - y^2): d/dy = -2 y dy, d/d(dy) = 1 - y^2
-    return multiply(grad, multiply(dy, multiply(y, -2))), tanh_grad(y, grad)
+    return grad_times(grad, multiply(dy, multiply(y, -2))), tanh_grad(y, grad)
 
 
 @op("Sigmoid")
@@ -208,7 +209,7 @@ def _sigmoid_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
 @sigmoid_grad.defvjp(batched=True)
 def _sigmoid_grad_vjp(grad: Tensor, out: Tensor, y: Tensor, dy: Tensor) -> tuple[Any, Any]:
     # SigmoidGrad = dy y (1 - y): d/dy = dy (1 - 2y)
-    return multiply(grad, multiply(dy, subtract(1, multiply(y, 2)))), sigmoid_grad(y, grad)
+    return grad_times(grad, multiply(dy, subtract(1, multiply(y, 2)))), sigmoid_grad(y, grad)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,7 +225,7 @@ def expm1(x: Any) -> Any:
 @expm1.defvjp(batched=True)
 def _expm1_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
     # d(e^x - 1) = e^x
-    return (multiply(grad, conj_if_complex(exp(x))),)
+    return (grad_times(grad, conj_if_complex(exp(x))),)
 
 
 @op("Log1p")
@@ -248,7 +249,7 @@ def asin(x: Any) -> Any:
 @asin.defvjp(batched=True)
 def _asin_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
     # d asin x = 1 / sqrt(1 - x^2)
-    return (multiply(grad, conj_if_complex(rsqrt(subtract(1, square(x))))),)
+    return (grad_times(grad, conj_if_complex(rsqrt(subtract(1, square(x))))),)
 
 
 @op("Acos")
@@ -260,7 +261,7 @@ def acos(x: Any) -> Any:
 @acos.defvjp(batched=True)
 def _acos_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
     # d acos x = -1 / sqrt(1 - x^2)
-    return (negative(multiply(grad, conj_if_complex(rsqrt(subtract(1, square(x)))))),)
+    return (negative(grad_times(grad, conj_if_complex(rsqrt(subtract(1, square(x)))))),)
 
 
 @op("Atan")
@@ -297,7 +298,7 @@ def sinh(x: Any) -> Any:
 @sinh.defvjp(batched=True)
 def _sinh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
     # d sinh x = cosh x
-    return (multiply(grad, conj_if_complex(cosh(x))),)
+    return (grad_times(grad, conj_if_complex(cosh(x))),)
 
 
 @op("Cosh")
@@ -309,7 +310,7 @@ def cosh(x: Any) -> Any:
 @cosh.defvjp(batched=True)
 def _cosh_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
     # d cosh x = sinh x
-    return (multiply(grad, conj_if_complex(sinh(x))),)
+    return (grad_times(grad, conj_if_complex(sinh(x))),)
 
 
 @op("Asinh")
