@@ -135,6 +135,11 @@ SPECS: list[OpSpec] = [
     OpSpec("Log", tf.math.log, np.log, domain=_positive()),
     OpSpec("Sin", tf.sin, np.sin),
     OpSpec("Cos", tf.cos, np.cos),
+    OpSpec(
+        "SinDerivative",  # the VJP of cos (k=2) and its own derivatives
+        lambda x: transcendental._sin_derivative(x, k=3),
+        lambda x: -np.cos(x),
+    ),
     OpSpec("Tan", tf.tan, np.tan, domain=(-1.0, 1.0)),
     OpSpec("Tanh", tf.tanh, np.tanh),
     OpSpec("Sigmoid", tf.sigmoid, lambda x: 1 / (1 + np.exp(-x))),

@@ -96,14 +96,17 @@ def _count(x: Tensor, axis: tuple[int, ...] | None) -> int:
     return int(np.prod(shape if axis is None else [shape[a] for a in axis]))
 
 
+_add_reduce: Any = np.add.reduce
+
+
 @op("Sum")
 def _sum(x: Any, *, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
     if x.dtype.kind == "b":
         raise InvalidArgumentError(
             "Value for attr 'T' of bool is not in the list of allowed values [Op:Sum]"
         )
-    # the ndarray methods skip np.sum's Python-level dispatch (~2 µs a call)
-    return x.sum(axis=axis, keepdims=keepdims, dtype=x.dtype)
+    # what ndarray.sum calls, without np.sum's Python-level dispatch or the method's wrapper
+    return _add_reduce(x, axis=axis, dtype=x.dtype, keepdims=keepdims)
 
 
 @_sum.defvjp(batched=True)

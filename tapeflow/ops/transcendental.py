@@ -146,7 +146,25 @@ def cos(x: Any) -> Any:
 
 @cos.defvjp(batched=True)
 def _cos_vjp(grad: Tensor, out: Tensor, x: Tensor) -> tuple[Any]:
-    return (grad_times(grad, negative(conj_if_complex(sin(x)))),)
+    return (grad_times(grad, conj_if_complex(_sin_derivative(x, k=2))),)
+
+
+@op("SinDerivative")
+def _sin_derivative(x: Any, *, k: int) -> Any:
+    """The k-th derivative of sin: -sin x for k = 2, -cos x for 3, sin x for 4, and so on.
+
+    tapeflow's own op, for cos's VJP and every order after it: -sin x is one op here where
+    TF's rule takes two (Sin, Neg), so each Hessian through cos records and walks one less.
+    """
+    y = _sin(x) if k % 2 == 0 else _cos(x)
+    if k % 4 < 2:
+        return y
+    return np.negative(y, out=y) if type(y) is np.ndarray else -y  # y is a fresh result
+
+
+@_sin_derivative.defvjp(batched=True)
+def _sin_derivative_vjp(grad: Tensor, out: Tensor, x: Tensor, *, k: int) -> tuple[Any]:
+    return (grad_times(grad, conj_if_complex(_sin_derivative(x, k=(k + 1) % 4))),)
 
 
 @op("Tan")
