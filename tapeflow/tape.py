@@ -31,7 +31,7 @@ from tapeflow.op import (
     state,
     variable_types,
 )
-from tapeflow.tensor import Tensor, convert_to_tensor, none_error
+from tapeflow.tensor import Tensor, _wrap, convert_to_tensor, none_error
 
 __all__ = ["GradientTape", "UnconnectedGradients", "add", "sum_to", "broadcast_to"]
 
@@ -134,6 +134,20 @@ def ones_like_np(x: Any) -> Any:
     if t in FLOAT_SCALARS:  # a scalar target's seed: no array round trip
         return t(1)
     return np.ones_like(x)[()]
+
+
+def _ones_seed(value: Any) -> Tensor:
+    """The default output gradient: ones of the target's shape, as a read-only view of one 1.
+
+    VJPs see through the view (tapeflow.ops.math.grad_times): `gradient(sin(x), x)` is then
+    cos(x) itself, with no multiply to run or to record under an outer tape.
+    """
+    t = type(value)
+    if t in FLOAT_SCALARS:
+        return _wrap(t(1))
+    view = np.ndarray(value.shape, value.dtype, np.array(1, value.dtype), 0, (0,) * value.ndim)
+    view.flags.writeable = False
+    return _wrap(view)
 
 
 @op("ZerosLike", differentiable=False)
@@ -592,7 +606,7 @@ class GradientTape:
             if og is None:
                 if output_gradients is not None:
                     raise none_error()
-                seed = ones_like_np(t)
+                seed = _ones_seed(t._value)
             else:
                 seed = self._check_seed(t, og)
             k = id(t)
@@ -631,10 +645,10 @@ class GradientTape:
             )
         # only tensors this tape tracks can receive gradients (an unwatched constant gets None)
         tracked = self._tracked
-        source_ids = {id(s) for s in flat_sources} & tracked
+        source_ids = tracked.intersection(map(id, flat_sources))
         # Every entry depends on some watched tensor; if all of those are sources, every
         # tracked id depends on a source and the walk needs no pruning scan.
-        all_sources = all(k in source_ids for k in self._watched if k in tracked)
+        all_sources = tracked.intersection(self._watched) <= source_ids
         reach = tracked if all_sources else None
         if self._persistent:
             return backward(self._entries, seeds, source_ids, False, reach, batched)
