@@ -419,7 +419,7 @@ class GradientTape:
                 "GradientTape.watch was called before the tape was entered; use it inside "
                 "`with tf.GradientTape() as tape:`"
             )
-        for x in nest.flatten(tensor):
+        for x in [tensor] if type(tensor) is Tensor else nest.flatten(tensor):
             if not _is_watchable(x):
                 raise ValueError(
                     f"Passed in object {x} of type {type(x).__name__!r}, not tf.Tensor or "
@@ -468,7 +468,8 @@ class GradientTape:
                 "gradients (or jacobians)"
             )
         unconnected = _unconnected_mode(unconnected_gradients)
-        flat_sources = self._check_sources(sources)
+        single = type(sources) is Tensor  # the common call skips the structure handling
+        flat_sources = [sources] if single else self._check_sources(sources)
         seeds = self._seeds(target, output_gradients)
         known = self._tracked, self._watched  # a used-up tape still explains its None results
         grads = self._walk(seeds, flat_sources)
@@ -484,7 +485,7 @@ class GradientTape:
             results.append(g)
         if missing:
             self._unconnected(target, missing, known)
-        return nest.pack_sequence_as(sources, results)
+        return results[0] if single else nest.pack_sequence_as(sources, results)
 
     def _unconnected(self, target: Any, missing: list[Any], known: Any) -> None:
         """Some gradients are None: keep what explain() needs, and raise if strict."""
@@ -582,7 +583,7 @@ class GradientTape:
                 "Argument `target` should be a list or nested structure of Tensors, Variables "
                 "or CompositeTensors to be differentiated, but received None."
             )
-        flat_targets = nest.flatten(target)
+        flat_targets = [target] if type(target) is Tensor else nest.flatten(target)
         if output_gradients is None:
             flat_og: list[Any] = [None] * len(flat_targets)
         else:
