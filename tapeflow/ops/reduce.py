@@ -71,8 +71,8 @@ def normalize_axis(axis: Any, ndim: int, op_type: str) -> tuple[int, ...] | None
 
 
 def _reduction(op_: Any, input_tensor: Any, axis: Any, keepdims: Any) -> Tensor:
-    x = convert_to_tensor(input_tensor)
-    axes = normalize_axis(axis, x.ndim, op_.type)
+    x = input_tensor if type(input_tensor) is Tensor else convert_to_tensor(input_tensor)
+    axes = None if axis is None else normalize_axis(axis, x.ndim, op_.type)
     return op_(x, axis=axes, keepdims=bool(keepdims))
 
 
