@@ -380,10 +380,12 @@ def _pad(input: Any, constant_values: Any, *, paddings: tuple[tuple[int, int], .
     return np.pad(input, paddings, constant_values=constant_values)[()]
 
 
-@_pad.defvjp
+@_pad.defvjp(batched=True)
 def _pad_vjp(grad: Tensor, out: Tensor, x: Tensor, c: Tensor, *, paddings: Any) -> tuple[Any, Any]:
     # padding is an embedding: its adjoint cuts the original block out (TF: no gradient for c)
-    return _slice(grad, begin=tuple(b for b, _ in paddings), size=x._value.shape), None
+    lead = lead_shape(grad, out)
+    begin = (0,) * len(lead) + tuple(b for b, _ in paddings)
+    return _slice(grad, begin=begin, size=lead + x._value.shape), None
 
 
 @op("MirrorPad", same_dtype=())
@@ -398,6 +400,8 @@ def _mirror_pad_grad(grad: Any, *, paddings: tuple[tuple[int, int], ...], mode: 
     shift = 1 if mode == "REFLECT" else 0
     g = np.asarray(grad)
     for axis, (before, after) in enumerate(paddings):
+        if not before and not after:  # nothing to fold (a jacobian's batch axes)
+            continue
         g = np.moveaxis(g, axis, 0)
         n = g.shape[0] - before - after
         core = g[before : before + n].copy()
@@ -409,16 +413,22 @@ def _mirror_pad_grad(grad: Any, *, paddings: tuple[tuple[int, int], ...], mode: 
     return np.ascontiguousarray(g)[()]
 
 
-@_mirror_pad.defvjp
+def _lead_paddings(grad: Tensor, out: Tensor, paddings: Any) -> Any:
+    """`paddings` with an unpadded (0, 0) pair for each batch axis of the cotangent."""
+    b = grad._value.ndim - np.ndim(out._value)
+    return ((0, 0),) * b + paddings if b else paddings
+
+
+@_mirror_pad.defvjp(batched=True)
 def _mirror_pad_vjp(grad: Tensor, out: Tensor, x: Tensor, *, paddings: Any, mode: str) -> Any:
     # each input entry receives the gradient of every place it was copied to
-    return (_mirror_pad_grad(grad, paddings=paddings, mode=mode),)
+    return (_mirror_pad_grad(grad, paddings=_lead_paddings(grad, out, paddings), mode=mode),)
 
 
-@_mirror_pad_grad.defvjp
+@_mirror_pad_grad.defvjp(batched=True)
 def _mirror_pad_grad_vjp(grad: Tensor, out: Tensor, g: Tensor, *, paddings: Any, mode: str) -> Any:
     # folding is the adjoint of mirroring, and the other way round
-    return (_mirror_pad(grad, paddings=paddings, mode=mode),)
+    return (_mirror_pad(grad, paddings=_lead_paddings(grad, out, paddings), mode=mode),)
 
 
 def pad(
@@ -465,11 +475,12 @@ def _slice(input: Any, *, begin: tuple[int, ...], size: tuple[int, ...]) -> Any:
     return np.asarray(input)[block].copy()[()]
 
 
-@_slice.defvjp
+@_slice.defvjp(batched=True)
 def _slice_vjp(grad: Tensor, out: Tensor, x: Tensor, *, begin: Any, size: Any) -> tuple[Any]:
     # the adjoint of cutting a block out is padding it back with zeros
     shape = x._value.shape
     pads = tuple((b, d - b - s) for b, s, d in zip(begin, size, shape))
+    pads = _lead_paddings(grad, out, pads)
     return (_pad(grad, np.zeros((), grad._value.dtype), paddings=pads),)
 
 
@@ -507,10 +518,11 @@ def _reverse(tensor: Any, *, axis: tuple[int, ...]) -> Any:
     return np.flip(tensor, axis).copy()[()] if axis else tensor
 
 
-@_reverse.defvjp
+@_reverse.defvjp(batched=True)
 def _reverse_vjp(grad: Tensor, out: Tensor, x: Tensor, *, axis: Any) -> tuple[Any]:
-    # reversing is its own adjoint
-    return (_reverse(grad, axis=axis),)
+    # reversing is its own adjoint (the same axes, after any batch axes)
+    b = grad._value.ndim - np.ndim(out._value)
+    return (_reverse(grad, axis=tuple(a + b for a in axis) if b else axis),)
 
 
 def _axes(axis: Any, ndim: int, op_type: str) -> tuple[int, ...]:
@@ -543,10 +555,12 @@ def _roll(input: Any, *, shift: tuple[int, ...], axis: tuple[int, ...]) -> Any:
     return np.roll(input, shift, axis)[()]
 
 
-@_roll.defvjp
+@_roll.defvjp(batched=True)
 def _roll_vjp(grad: Tensor, out: Tensor, x: Tensor, *, shift: Any, axis: Any) -> tuple[Any]:
-    # rolling by s is undone by rolling by -s
-    return (_roll(grad, shift=tuple(-s for s in shift), axis=axis),)
+    # rolling by s is undone by rolling by -s (along the same axes, after any batch axes)
+    b = grad._value.ndim - np.ndim(out._value)
+    axes = tuple(a + b for a in axis) if b else axis
+    return (_roll(grad, shift=tuple(-s for s in shift), axis=axes),)
 
 
 def roll(input: Any, shift: Any, axis: Any, name: str | None = None) -> Tensor:
