@@ -110,10 +110,10 @@ def _segment_sum(data: Any, segment_ids: Any) -> Any:
     return out
 
 
-@_segment_sum.defvjp
+@_segment_sum.defvjp(batched=True)
 def _segment_sum_vjp(grad: Tensor, out: Tensor, data: Tensor, ids: Tensor) -> tuple[Any, Any]:
-    # each row's gradient is its segment's gradient
-    return _gather(grad, ids, axis=0, batch_dims=0), None
+    # each row's gradient is its segment's gradient (segments: the axis after any batch axes)
+    return _gather(grad, ids, axis=grad._value.ndim - np.ndim(out._value), batch_dims=0), None
 
 
 def segment_sum(data: Any, segment_ids: Any, name: str | None = None) -> Tensor:
@@ -367,10 +367,18 @@ def _gather_nd(params: Any, indices: Any) -> Any:
     return np.asarray(params)[_index_tuple(idx)][()]
 
 
-@_gather_nd.defvjp
+@_gather_nd.defvjp(batched=True)
 def _gather_nd_vjp(grad: Tensor, out: Tensor, params: Tensor, indices: Tensor) -> tuple[Any, Any]:
     # scatter-add the gathered slices back where they came from
-    return _scatter_nd(indices, grad, shape=params._value.shape), None
+    shape = params._value.shape
+    b = grad._value.ndim - np.ndim(out._value)
+    if not b:
+        return _scatter_nd(indices, grad, shape=shape), None
+    # the batch axes go after the index axes, into the slices scattered, then back to the front
+    k = indices._value.shape[-1]
+    moved = _move_axes(grad, b, 0, indices.ndim - 1)
+    scattered = _scatter_nd(indices, moved, shape=shape[:k] + grad._value.shape[:b] + shape[k:])
+    return _move_axes(scattered, b, k, 0), None
 
 
 def gather_nd(
@@ -430,6 +438,24 @@ def _scatter_nd(indices: Any, updates: Any, *, shape: tuple[int, ...]) -> Any:
     return out[()]
 
 
+def _move_axes(x: Tensor, n: int, source: int, destination: int) -> Tensor:
+    """x with its `n` axes from `source` on moved to start at `destination`."""
+    if source == destination:
+        return x
+    rest = [d for d in builtins.range(x.ndim) if not source <= d < source + n]
+    perm = rest[:destination] + list(builtins.range(source, source + n)) + rest[destination:]
+    return _transpose(x, perm=tuple(perm))
+
+
+def _gather_nd_batched(grad: Tensor, b: int, indices: Tensor) -> Tensor:
+    """gather_nd(grad, indices) over the axes after grad's `b` batch axes."""
+    if not b:
+        return _gather_nd(grad, indices)
+    k = indices._value.shape[-1]
+    gathered = _gather_nd(_move_axes(grad, b, 0, k), indices)
+    return _move_axes(gathered, b, indices.ndim - 1, 0)
+
+
 def _check_scatter_shapes(
     idx: np.ndarray, upd: np.ndarray, shape: tuple[int, ...], op_type: str
 ) -> None:
@@ -443,12 +469,12 @@ def _check_scatter_shapes(
         )
 
 
-@_scatter_nd.defvjp
+@_scatter_nd.defvjp(batched=True)
 def _scatter_nd_vjp(
     grad: Tensor, out: Tensor, indices: Tensor, updates: Tensor, *, shape: Any
 ) -> Any:
     # each update went to one place: its gradient is read back from there
-    return None, _gather_nd(grad, indices)
+    return None, _gather_nd_batched(grad, grad._value.ndim - np.ndim(out._value), indices)
 
 
 def _check_bad_indices_policy(policy: str) -> None:
@@ -498,13 +524,21 @@ def _tensor_scatter_update(tensor: Any, indices: Any, updates: Any) -> Any:
     return out[()]
 
 
-@_tensor_scatter_update.defvjp
+@_tensor_scatter_update.defvjp(batched=True)
 def _tensor_scatter_update_vjp(
     grad: Tensor, out: Tensor, tensor: Tensor, indices: Tensor, updates: Tensor
 ) -> tuple[Any, Any, Any]:
     # overwritten entries of `tensor` get no gradient; the updates get theirs
-    cleared = _tensor_scatter_update(grad, indices, zeros_like_np(updates))
-    return cleared, None, _gather_nd(grad, indices)
+    b = grad._value.ndim - np.ndim(out._value)
+    if b:  # the same entries cleared in every batch row: batch axes after the indexed ones
+        k = indices._value.shape[-1]
+        moved = _move_axes(grad, b, 0, k)
+        zeros_shape = updates._value.shape[: indices.ndim - 1] + moved._value.shape[k:]
+        cleared = _tensor_scatter_update(moved, indices, np.zeros(zeros_shape, grad._value.dtype))
+        cleared = _move_axes(cleared, b, k, 0)
+    else:
+        cleared = _tensor_scatter_update(grad, indices, zeros_like_np(updates))
+    return cleared, None, _gather_nd_batched(grad, b, indices)
 
 
 def tensor_scatter_nd_update(
@@ -530,12 +564,12 @@ def _tensor_scatter_add(tensor: Any, indices: Any, updates: Any) -> Any:
     return out[()]
 
 
-@_tensor_scatter_add.defvjp
+@_tensor_scatter_add.defvjp(batched=True)
 def _tensor_scatter_add_vjp(
     grad: Tensor, out: Tensor, tensor: Tensor, indices: Tensor, updates: Tensor
 ) -> tuple[Any, Any, Any]:
     # out = tensor + scatter(updates): the identity for tensor, a gather for the updates
-    return grad, None, _gather_nd(grad, indices)
+    return grad, None, _gather_nd_batched(grad, grad._value.ndim - np.ndim(out._value), indices)
 
 
 def tensor_scatter_nd_add(
