@@ -28,9 +28,9 @@ def _check_numerics(tensor: Any, *, message: str = "") -> Any:
     return tensor
 
 
-@_check_numerics.defvjp
+@_check_numerics.defvjp(batched=True)
 def _check_numerics_vjp(grad: Tensor, out: Tensor, tensor: Tensor, *, message: str) -> tuple[Any]:
-    # identity, with the gradient checked too (TF)
+    # identity, with the gradient checked too (TF); elementwise, so batched as it stands
     return (
         _check_numerics(
             grad,

@@ -357,11 +357,12 @@ def _euclidean_norm(x: Any, *, axis: tuple[int, ...] | None = None, keepdims: bo
     return np.sqrt(total).astype(x.dtype)[()]
 
 
-@_euclidean_norm.defvjp
+@_euclidean_norm.defvjp(batched=True)
 def _euclidean_norm_vjp(
     grad: Tensor, out: Tensor, x: Tensor, *, axis: Any, keepdims: bool
 ) -> tuple[Any]:
-    # d |x| = x / |x|. Deliberately 0 at the zero vector (TF gives nan there).
+    # d |x| = x / |x|. Deliberately 0 at the zero vector (TF gives nan there). Batched as it
+    # stands: _unreduce keeps grad's leading axes and the product broadcasts over them.
     norm = _unreduce(out, x, axis, keepdims)
     return (multiply(_unreduce(grad, x, axis, keepdims), _div_no_nan(x, norm)),)
 

@@ -16,7 +16,7 @@ import numpy as np
 from tapeflow import dtypes
 from tapeflow.errors import InvalidArgumentError
 from tapeflow.op import op
-from tapeflow.ops.array import _tensor, reshape, transpose
+from tapeflow.ops.array import _tensor, lead_shape, reshape, transpose
 from tapeflow.ops.indexing import _unsorted_segment_sum
 from tapeflow.ops.logic import invert
 from tapeflow.ops.math import add, cast, negative
@@ -63,12 +63,13 @@ def _top_k(input: Any, *, k: int, sorted: bool = True, index_type: Any = np.int3
     return np.take_along_axis(x, indices, axis=-1), indices.astype(index_type)
 
 
-@_top_k.defvjp
+@_top_k.defvjp(batched=True)
 def _top_k_vjp(
     grads: tuple[Any, Any], outs: Any, x: Tensor, *, k: int, sorted: bool, index_type: Any
 ) -> tuple[Any]:
-    # scatter the values' gradient back to the positions they were taken from
-    shape = x._value.shape
+    # scatter the values' gradient back to the positions they were taken from; each row of a
+    # jacobian's batch axes is one more set of rows (the indices are the same in every one)
+    shape = lead_shape(grads[0], outs[0]) + x._value.shape
     n = shape[-1] if shape else 1
     rows = int(np.prod(shape[:-1]))
     offsets = np.arange(rows, dtype=np.int64).reshape((*shape[:-1], 1)) * n
