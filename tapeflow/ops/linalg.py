@@ -377,19 +377,24 @@ def _einsum(*inputs: Any, equation: str) -> Any:
     return np.asarray(np.einsum(equation, *inputs, optimize=big))[()]
 
 
-@_einsum.defvjp
+@_einsum.defvjp(batched=True)
 def _einsum_vjp(grad: Tensor, out: Tensor, *inputs: Tensor, equation: str) -> tuple[Any, ...]:
     # d/dX_i: the einsum of the upstream with the other operands, written to X_i's subscripts;
     # a repeated letter (a diagonal) is written through an identity matrix, a letter that only
-    # X_i has (summed out within X_i) is broadcast back
+    # X_i has (summed out within X_i) is broadcast back. A jacobian's batch axes get letters
+    # of their own, in front of the upstream's and of every result's.
     lhs, out_subs = equation.split("->")
     terms = lhs.split(",")
+    lead = grad._value.shape[: grad._value.ndim - np.ndim(out._value)]
+    batch = ""
+    if lead:
+        batch = "".join(c for c in string.ascii_letters if c not in equation)[: len(lead)]
     grads: list[Any] = []
     for i, (term, x) in enumerate(zip(terms, inputs)):
         shape = x._value.shape
         target: list[str] = []
         eyes: list[tuple[str, Tensor]] = []
-        fresh = iter(c for c in string.ascii_letters if c not in equation)
+        fresh = iter(c for c in string.ascii_letters if c not in equation and c not in batch)
         for c, d in zip(term, shape):
             if c in target:
                 new = next(fresh)
@@ -397,15 +402,16 @@ def _einsum_vjp(grad: Tensor, out: Tensor, *inputs: Tensor, equation: str) -> tu
                 target.append(new)
             else:
                 target.append(c)
-        sources = [out_subs] + [t for j, t in enumerate(terms) if j != i] + [e for e, _ in eyes]
+        sources = [batch + out_subs]
+        sources += [t for j, t in enumerate(terms) if j != i] + [e for e, _ in eyes]
         available = set("".join(sources))
         kept = "".join(c for c in target if c in available)
         operands = [grad] + [t for j, t in enumerate(inputs) if j != i] + [m for _, m in eyes]
-        g = _einsum(*operands, equation=",".join(sources) + "->" + kept)
+        g = _einsum(*operands, equation=",".join(sources) + "->" + batch + kept)
         if len(kept) < len(target):  # letters summed within X_i alone: broadcast back
-            g_shape = dict(zip(kept, g._value.shape))
-            g = _reshape(g, shape=tuple(g_shape.get(c, 1) for c in target))
-            g = broadcast_to(g, tuple(g_shape.get(c, d) for c, d in zip(target, shape)))
+            g_shape = dict(zip(kept, g._value.shape[len(lead) :]))
+            g = _reshape(g, shape=lead + tuple(g_shape.get(c, 1) for c in target))
+            g = broadcast_to(g, lead + tuple(g_shape.get(c, d) for c, d in zip(target, shape)))
         grads.append(g)
     return tuple(grads)
 
