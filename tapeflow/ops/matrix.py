@@ -42,7 +42,7 @@ def _matrix_diag(
     return out
 
 
-@_matrix_diag.defvjp
+@_matrix_diag.defvjp(batched=True)
 def _matrix_diag_vjp(grad: Tensor, out: Tensor, d: Tensor, **attrs: Any) -> tuple[Any]:
     # the adjoint of placing a vector on a diagonal is reading that diagonal
     return (_matrix_diag_part(grad, k=attrs["k"]),)
@@ -55,7 +55,7 @@ def _matrix_diag_part(input: Any, *, k: int = 0) -> Any:
     return x[..., r, c]
 
 
-@_matrix_diag_part.defvjp
+@_matrix_diag_part.defvjp(batched=True)
 def _matrix_diag_part_vjp(grad: Tensor, out: Tensor, x: Tensor, *, k: int) -> tuple[Any]:
     # reading a diagonal is adjoint to writing it into zeros
     rows, cols = x._value.shape[-2:]
@@ -152,7 +152,7 @@ def _band_part(input: Any, *, num_lower: int, num_upper: int) -> Any:
     return np.where(keep, x, np.zeros((), x.dtype))
 
 
-@_band_part.defvjp
+@_band_part.defvjp(batched=True)
 def _band_part_vjp(grad: Tensor, out: Tensor, x: Tensor, **attrs: Any) -> tuple[Any]:
     # masking is self-adjoint
     return (_band_part(grad, **attrs),)
