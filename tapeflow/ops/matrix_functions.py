@@ -77,7 +77,7 @@ def _inv(input: Any, *, adjoint: bool = False) -> Any:
         raise InvalidArgumentError("Input is not invertible. [Op:MatrixInverse]") from None
 
 
-@_inv.defvjp
+@_inv.defvjp(batched=True)
 def _inv_vjp(grad: Tensor, out: Tensor, a: Tensor, *, adjoint: bool) -> tuple[Any]:
     # d(A^-1) = -A^-1 dA A^-1, so dA = -A^-H G A^-H (transposed back for the adjoint flag)
     inner = matmul(grad, out, adjoint_a=adjoint, adjoint_b=not adjoint)
@@ -103,7 +103,7 @@ def _det(input: Any) -> Any:
     return np.asarray(np.linalg.det(input)).astype(input.dtype)[()]
 
 
-@_det.defvjp
+@_det.defvjp(batched=True)
 def _det_vjp(grad: Tensor, out: Tensor, a: Tensor) -> tuple[Any]:
     # d det A = det A * tr(A^-1 dA), so dA = g det(A) A^-T
     return (multiply(_expand2(grad_times(grad, out)), _inv(a, adjoint=True)),)
@@ -126,7 +126,7 @@ def _slogdet(input: Any) -> Any:
     return np.asarray(sign).astype(dt)[()], np.asarray(logdet).astype(dt)[()]
 
 
-@_slogdet.defvjp
+@_slogdet.defvjp(batched=True)
 def _slogdet_vjp(grads: tuple[Any, Any], outs: Any, a: Tensor) -> tuple[Any]:
     # d log|det A| = tr(A^-1 dA); the sign is piecewise constant
     return (multiply(_expand2(grads[1]), _inv(a, adjoint=True)),)
@@ -156,7 +156,7 @@ def _solve(matrix: Any, rhs: Any, *, adjoint: bool = False) -> Any:
         raise InvalidArgumentError("Input matrix is not invertible. [Op:MatrixSolve]") from None
 
 
-@_solve.defvjp
+@_solve.defvjp(batched=True)
 def _solve_vjp(
     grad: Tensor, out: Tensor, a: Tensor, b: Tensor, *, adjoint: bool
 ) -> tuple[Any, Any]:
@@ -221,7 +221,7 @@ def _substitute(tri: np.ndarray, rhs: np.ndarray, lower: bool) -> np.ndarray:
     return x
 
 
-@_triangular_solve.defvjp
+@_triangular_solve.defvjp(batched=True)
 def _triangular_solve_vjp(
     grad: Tensor, out: Tensor, a: Tensor, b: Tensor, *, lower: bool, adjoint: bool
 ) -> tuple[Any, Any]:
@@ -270,7 +270,7 @@ def _cholesky(input: Any) -> Any:
         return out.reshape(input.shape)
 
 
-@_cholesky.defvjp
+@_cholesky.defvjp(batched=True)
 def _cholesky_vjp(grad: Tensor, out: Tensor, a: Tensor) -> tuple[Any]:
     # TF's rule (Murray 2016): P = Phi(L^T G), dA = sym(L^-T P L^-1), Phi = lower, half diagonal
     eye = broadcast_to(_eye_like(out), out._value.shape)
@@ -323,7 +323,7 @@ def _qr_grad_square_or_tall(q: Tensor, r: Tensor, dq: Tensor, dr: Tensor) -> Ten
     return add(grad_a, grad_b)
 
 
-@_qr.defvjp
+@_qr.defvjp(batched=True)
 def _qr_vjp(grads: tuple[Any, Any], outs: Any, a: Any, *, full_matrices: bool) -> tuple[Any]:
     # TF's rule (Walter & Lehmann; Liao et al. 2019) for square and tall inputs; a wide input
     # A = Q [X Y] reuses it on the square block X
@@ -374,7 +374,7 @@ def _safe_reciprocal(x: Tensor, epsilon: float = 1e-20) -> Tensor:
     return realdiv(x, add(square(x), epsilon))
 
 
-@_svd.defvjp
+@_svd.defvjp(batched=True)
 def _svd_vjp(grad: Any, out: Any, a: Tensor, *, compute_uv: bool, full_matrices: bool) -> Any:
     # TF's rule (Townsend 2016; Giles 2008), for distinct nonzero singular values
     if not compute_uv:
@@ -455,7 +455,7 @@ def _eigh(input: Any) -> Any:
     return e, v
 
 
-@_eigh.defvjp
+@_eigh.defvjp(batched=True)
 def _eigh_vjp(grads: tuple[Any, Any], outs: Any, a: Tensor) -> tuple[Any]:
     # TF's rule for distinct eigenvalues: dA = V (diag(ge) + F o V^T gV) V^T, F_ij = 1/(e_j-e_i),
     # then kept to the lower triangle that was read (the diagonal counted once)
