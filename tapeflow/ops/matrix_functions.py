@@ -8,7 +8,10 @@ distinct singular values / eigenvalues.
 
 from __future__ import annotations
 
+import functools
+import math
 from collections import namedtuple
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -151,9 +154,22 @@ Qr = namedtuple("Qr", ["q", "r"])
 def _solve(matrix: Any, rhs: Any, *, adjoint: bool = False) -> Any:
     a = np.conj(np.swapaxes(matrix, -1, -2)) if adjoint else matrix
     try:
-        return np.linalg.solve(a, rhs)
+        return _solve_columns(np.linalg.solve, a, rhs)
     except np.linalg.LinAlgError:
         raise InvalidArgumentError("Input matrix is not invertible. [Op:MatrixSolve]") from None
+
+
+def _solve_columns(solve: Callable[[Any, Any], Any], a: Any, rhs: Any) -> Any:
+    """solve(a, rhs), with the leading axes rhs has beyond a's (a jacobian's rows) moved into
+    its columns: NumPy would factorise each matrix again for every one of those rows."""
+    extra = rhs.ndim - a.ndim
+    if extra <= 0:
+        return solve(a, rhs)
+    n, lead, k = rhs.ndim, rhs.shape[:extra], rhs.shape[-1]
+    cols = rhs.transpose(*range(extra, n - 1), *range(extra), n - 1)  # (..., m, *lead, k)
+    x = solve(a, cols.reshape((*cols.shape[: -extra - 1], math.prod(lead) * k)))
+    x = x.reshape((*x.shape[:-1], *lead, k))
+    return x.transpose(*range(n - extra - 1, n - 1), *range(n - extra - 1), n - 1)
 
 
 @_solve.defvjp(batched=True)
@@ -203,11 +219,15 @@ def _triangular_solve(matrix: Any, rhs: Any, *, lower: bool = True, adjoint: boo
     tri = np.tril(matrix) if lower else np.triu(matrix)  # the other triangle is ignored
     if adjoint:
         tri = np.conj(np.swapaxes(tri, -1, -2))
+    return _solve_columns(functools.partial(_solve_triangular, lower=lower != adjoint), tri, rhs)
+
+
+def _solve_triangular(tri: np.ndarray, rhs: np.ndarray, lower: bool) -> np.ndarray:
     try:
         return np.linalg.solve(tri, rhs)
     except np.linalg.LinAlgError:  # a zero on the diagonal: substitute, giving inf/nan as TF
         batch = np.broadcast_shapes(tri.shape[:-2], rhs.shape[:-2])
-        return _substitute(tri, np.broadcast_to(rhs, batch + rhs.shape[-2:]), lower != adjoint)
+        return _substitute(tri, np.broadcast_to(rhs, batch + rhs.shape[-2:]), lower)
 
 
 def _substitute(tri: np.ndarray, rhs: np.ndarray, lower: bool) -> np.ndarray:
