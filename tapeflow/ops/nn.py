@@ -36,7 +36,7 @@ from tapeflow.ops.math import (
 from tapeflow.ops.random import generator
 from tapeflow.ops.reduce import _mean, _sum, normalize_axis
 from tapeflow.ops.transcendental import exp, sigmoid, tanh
-from tapeflow.tape import add, broadcast_to
+from tapeflow.tape import _broadcast_to, add
 from tapeflow.tensor import Tensor, _wrap, convert_to_tensor
 
 __all__ = [
@@ -458,27 +458,32 @@ def _bias_add(value: Any, bias: Any, *, data_format: str = "NHWC") -> Any:
 
 
 @op("BiasAddGrad", same_dtype=())
-def _bias_add_grad(out_backprop: Any, *, data_format: str = "NHWC") -> Any:
-    axis = _channel_axis(out_backprop.ndim, data_format)
-    others = tuple(i for i in builtins.range(out_backprop.ndim) if i != axis)
+def _bias_add_grad(out_backprop: Any, *, data_format: str = "NHWC", batch: int = 0) -> Any:
+    # `batch` leading axes (a jacobian's rows) are kept, not summed
+    axis = batch + _channel_axis(out_backprop.ndim - batch, data_format)
+    others = tuple(i for i in builtins.range(batch, out_backprop.ndim) if i != axis)
     return np.sum(out_backprop, axis=others)
 
 
-@_bias_add.defvjp
+@_bias_add.defvjp(batched=True)
 def _bias_add_vjp(
     grad: Tensor, out: Tensor, value: Tensor, bias: Tensor, *, data_format: str
 ) -> tuple[Any, Any]:
     # the bias is broadcast over every axis but the channel one: sum the gradient over them
-    return grad, _bias_add_grad(grad, data_format=data_format)
+    lead = grad.ndim - out.ndim
+    return grad, _bias_add_grad(grad, data_format=data_format, batch=lead)
 
 
-@_bias_add_grad.defvjp
-def _bias_add_grad_vjp(grad: Tensor, out: Tensor, g: Tensor, *, data_format: str) -> tuple[Any]:
-    # summing is adjoint to broadcasting back along the channel axis
-    shape = g._value.shape
+@_bias_add_grad.defvjp(batched=True)
+def _bias_add_grad_vjp(
+    grad: Tensor, out: Tensor, g: Tensor, *, data_format: str, batch: int
+) -> tuple[Any]:
+    # summing is adjoint to broadcasting back along the channel axis; every axis of grad but
+    # the channel one (its own batch axes and the cotangent's) is a leading one to keep
+    shape = g._value.shape[batch:]
     axis = _channel_axis(len(shape), data_format)
-    column = _reshape(grad, shape=(-1,) + (1,) * (len(shape) - 1 - axis))
-    return (broadcast_to(column, shape),)
+    column = _reshape(grad, shape=grad._value.shape + (1,) * (len(shape) - 1 - axis))
+    return (_broadcast_to(column, shape=shape, batch=grad.ndim - 1),)
 
 
 def bias_add(
