@@ -109,14 +109,16 @@ def _softmax_ce(features: Any, labels: Any) -> Any:
 def _softmax_ce_logits_grad(
     g_loss: Tensor, backprop: Tensor, g_backprop: Tensor, features: Tensor
 ) -> Tensor:
-    # g * (softmax - labels), plus the softmax Jacobian applied to the backprop's cotangent
+    # g * (softmax - labels), plus the softmax Jacobian applied to the backprop's cotangent;
+    # the cotangents may carry a jacobian's leading axes: the class axis is their last
     g = _reshape(g_loss, shape=(*g_loss._value.shape, 1))
     p = _softmax(features, axis=-1)
-    inner = _sum(multiply(g_backprop, p), axis=(p.ndim - 1,), keepdims=True)
+    weighted = multiply(g_backprop, p)
+    inner = _sum(weighted, axis=(weighted.ndim - 1,), keepdims=True)
     return add(multiply(g, backprop), multiply(subtract(g_backprop, inner), p))
 
 
-@_softmax_ce.defvjp
+@_softmax_ce.defvjp(batched=True)
 def _softmax_ce_vjp(grads: Any, outs: Any, features: Tensor, labels: Tensor) -> tuple[Any, Any]:
     # fused, as TF: d/dx = g (softmax - z); d/dz = -g log_softmax(x) (and -1 on the backprop
     # output: TF drops that term, we keep it so second order through the labels is right)
@@ -188,7 +190,7 @@ def _sparse_softmax_ce(features: Any, labels: Any) -> Any:
     return loss[()], backprop
 
 
-@_sparse_softmax_ce.defvjp
+@_sparse_softmax_ce.defvjp(batched=True)
 def _sparse_softmax_ce_vjp(
     grads: Any, outs: Any, features: Tensor, labels: Tensor
 ) -> tuple[Any, Any]:
