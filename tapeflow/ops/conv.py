@@ -9,6 +9,7 @@ gradients are conv2d and each other, so every order works.
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 import numpy as np
@@ -156,6 +157,28 @@ def _conv_geometry(
 
 # ---------------------------------------------------------------------------------------------
 # Conv2D and its gradient ops: im2col + one matmul, col2im scatters
+#
+# Each of the three is bilinear and, like matmul, broadcasts extra leading axes of either
+# operand in front of its result, so a jacobian's batch of cotangents (or of filters, in a
+# jacobian of a gradient) takes one call: leading rows merge into N where examples stay apart
+# (im2col, col2im) and a batched matmul carries them elsewhere. Their rules are then batched
+# as written; the engine sums broadcast axes back.
+
+
+def _merge_lead(x: np.ndarray) -> np.ndarray:
+    """NHWC `x` with any extra leading axes merged into N."""
+    return x if x.ndim == 4 else x.reshape((math.prod(x.shape[:-3]), *x.shape[-3:]))
+
+
+def _split_lead(merged: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """The result of an op on `_merge_lead(like)` with like's leading axes split out again."""
+    return merged.reshape(like.shape[:-3] + merged.shape[1:])
+
+
+def _lead(a: np.ndarray, b: np.ndarray) -> tuple[int, ...]:
+    """The leading axes beyond 4-D of two operands, broadcast together (usually none)."""
+    la, lb = a.shape[:-4], b.shape[:-4]
+    return la if not lb else lb if not la else np.broadcast_shapes(la, lb)
 
 
 @op("Conv2D")
@@ -168,11 +191,16 @@ def _conv2d(
     explicit_paddings: tuple[int, ...] = (),
     dilations: tuple[int, ...] = (1, 1, 1, 1),
 ) -> Any:
-    g = _conv_geometry(input.shape, filter.shape, locals())
-    kh, kw, c, o = filter.shape
+    x = _merge_lead(input)
+    g = _conv_geometry(x.shape, filter.shape[-4:], locals())
+    kh, kw, c, o = filter.shape[-4:]
     oh, ow = g.out_hw
-    cols = g.windows(g.pad(input)).reshape(g.n * oh * ow, kh * kw * c)  # im2col: one copy
-    return (cols @ filter.reshape(kh * kw * c, o)).reshape(g.n, oh, ow, o)
+    n = input.shape[-4]
+    cols = g.windows(g.pad(x)).reshape(g.n * oh * ow, kh * kw * c)  # im2col: one copy
+    if filter.ndim > 4:  # a batch of filters: one matmul per filter
+        cols = cols.reshape(*input.shape[:-4], n * oh * ow, kh * kw * c)
+    out = cols @ filter.reshape(*filter.shape[:-4], kh * kw * c, o)
+    return out.reshape(*_lead(input, filter), n, oh, ow, o)
 
 
 @op("Conv2DBackpropInput")
@@ -186,11 +214,18 @@ def _conv2d_backprop_input(
     explicit_paddings: tuple[int, ...] = (),
     dilations: tuple[int, ...] = (1, 1, 1, 1),
 ) -> Any:
-    g = _conv_geometry(input_sizes, filter.shape, locals())
-    kh, kw, c, o = filter.shape
+    lead = _lead(filter, out_backprop)
+    rows = math.prod(lead) * input_sizes[0]  # every leading row is an example of its own
+    g = _conv_geometry((rows, *input_sizes[1:]), filter.shape[-4:], locals())
+    kh, kw, c, o = filter.shape[-4:]
     oh, ow = g.out_hw
-    cols = out_backprop.reshape(-1, o) @ filter.reshape(kh * kw * c, o).T
-    return np.ascontiguousarray(g.scatter(cols.reshape(g.n, oh, ow, kh, kw, c), filter.dtype))
+    if filter.ndim == 4:
+        dy = out_backprop.reshape(-1, o)
+    else:  # a batch of filters: one matmul per filter
+        dy = out_backprop.reshape(*out_backprop.shape[:-4], out_backprop.shape[-4] * oh * ow, o)
+    cols = dy @ np.swapaxes(filter.reshape(*filter.shape[:-4], kh * kw * c, o), -1, -2)
+    x = g.scatter(cols.reshape(rows, oh, ow, kh, kw, c), filter.dtype)
+    return np.ascontiguousarray(x).reshape(*lead, *input_sizes)
 
 
 @op("Conv2DBackpropFilter")
@@ -204,43 +239,45 @@ def _conv2d_backprop_filter(
     explicit_paddings: tuple[int, ...] = (),
     dilations: tuple[int, ...] = (1, 1, 1, 1),
 ) -> Any:
-    g = _conv_geometry(input.shape, filter_sizes, locals())
+    x = _merge_lead(input)
+    g = _conv_geometry(x.shape, filter_sizes, locals())
     kh, kw, c, o = filter_sizes
     oh, ow = g.out_hw
-    cols = g.windows(g.pad(input)).reshape(g.n * oh * ow, kh * kw * c)
-    return (cols.T @ out_backprop.reshape(-1, o)).reshape(filter_sizes)
+    m = input.shape[-4] * oh * ow  # the sum over examples and positions: leading axes stay
+    cols = g.windows(g.pad(x)).reshape(*input.shape[:-4], m, kh * kw * c)
+    out = np.swapaxes(cols, -1, -2) @ out_backprop.reshape(*out_backprop.shape[:-4], m, o)
+    return out.reshape(*out.shape[:-2], *filter_sizes)
 
 
-@_conv2d.defvjp
+@_conv2d.defvjp(batched=True)
 def _conv2d_vjp(
     grad: Tensor, out: Tensor, x: Tensor, w: Tensor, needs: tuple[bool, bool], **attrs: Any
 ) -> tuple[Any, Any]:
     # dx: the transposed convolution of the upstream; dw: input windows times the upstream
-    gx = _conv2d_backprop_input(w, grad, input_sizes=x._value.shape, **attrs) if needs[0] else None
-    gw = (
-        _conv2d_backprop_filter(x, grad, filter_sizes=w._value.shape, **attrs) if needs[1] else None
-    )
+    x_sizes, w_sizes = x._value.shape[-4:], w._value.shape[-4:]
+    gx = _conv2d_backprop_input(w, grad, input_sizes=x_sizes, **attrs) if needs[0] else None
+    gw = _conv2d_backprop_filter(x, grad, filter_sizes=w_sizes, **attrs) if needs[1] else None
     return gx, gw
 
 
-@_conv2d_backprop_input.defvjp
+@_conv2d_backprop_input.defvjp(batched=True)
 def _conv2d_backprop_input_vjp(
     grad: Tensor, out: Tensor, w: Tensor, dy: Tensor, *, input_sizes: Any, **attrs: Any
 ) -> tuple[Any, Any]:
     # bilinear in (filter, upstream): each factor's gradient is the other two conv ops
     return (
-        _conv2d_backprop_filter(grad, dy, filter_sizes=w._value.shape, **attrs),
+        _conv2d_backprop_filter(grad, dy, filter_sizes=w._value.shape[-4:], **attrs),
         _conv2d(grad, w, **attrs),
     )
 
 
-@_conv2d_backprop_filter.defvjp
+@_conv2d_backprop_filter.defvjp(batched=True)
 def _conv2d_backprop_filter_vjp(
     grad: Tensor, out: Tensor, x: Tensor, dy: Tensor, *, filter_sizes: Any, **attrs: Any
 ) -> tuple[Any, Any]:
     # bilinear in (input, upstream), as above
     return (
-        _conv2d_backprop_input(grad, dy, input_sizes=x._value.shape, **attrs),
+        _conv2d_backprop_input(grad, dy, input_sizes=x._value.shape[-4:], **attrs),
         _conv2d(x, grad, **attrs),
     )
 
