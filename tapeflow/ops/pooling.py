@@ -1,9 +1,14 @@
 """Pooling (NHWC): max_pool2d, avg_pool2d and their N-d forms max_pool and avg_pool, over the
 strided window views of `tapeflow.ops.conv`, with gradient ops that are differentiable again.
+
+The ops that take a cotangent (the gradient ops, and AvgPool, AvgPoolGrad's adjoint) accept
+extra leading axes on it, a jacobian's batch of cotangents, and keep them in front: their
+rules are batched as written.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -11,7 +16,15 @@ import numpy as np
 from tapeflow.errors import UnimplementedError
 from tapeflow.op import op
 from tapeflow.ops.array import _reshape, _transpose
-from tapeflow.ops.conv import _Geometry, _nchw_to_nhwc, _nhwc_to_nchw, _padding, _spatial
+from tapeflow.ops.conv import (
+    _Geometry,
+    _merge_lead,
+    _nchw_to_nhwc,
+    _nhwc_to_nchw,
+    _padding,
+    _spatial,
+    _split_lead,
+)
 from tapeflow.ops.nn import _floating, _tensor
 from tapeflow.tensor import Tensor
 
@@ -64,10 +77,13 @@ def _max_pool_grad(
 ) -> Any:
     g = _pool_geometry(orig_input.shape, locals())
     where_, padded = _argmax_positions(orig_input, g)
-    summed = np.bincount(
-        where_.reshape(-1), weights=grad.reshape(-1), minlength=int(np.prod(padded))
-    )
-    return np.ascontiguousarray(g.crop(summed.reshape(padded))).astype(grad.dtype)
+    size = int(np.prod(padded))
+    rows = math.prod(grad.shape[:-4])  # 1 unless grad carries leading (batch) axes
+    if rows != 1:  # each leading row scatters into a padded input of its own
+        where_ = where_ + (np.arange(rows) * size).reshape(-1, 1, 1, 1, 1)
+    summed = np.bincount(where_.reshape(-1), weights=grad.reshape(-1), minlength=rows * size)
+    merged = summed.reshape(rows * padded[0], *padded[1:])
+    return _split_lead(np.ascontiguousarray(g.crop(merged)).astype(grad.dtype), grad)
 
 
 @op("MaxPoolGradGrad")
@@ -82,16 +98,18 @@ def _max_pool_grad_grad(
 ) -> Any:
     g = _pool_geometry(orig_input.shape, locals())
     where_, padded = _argmax_positions(orig_input, g)
-    return g.pad(grad).reshape(-1)[where_]
+    # gathered from each leading row of grad (if it has any) at once
+    flat = g.pad(_merge_lead(grad)).reshape(*grad.shape[:-4], int(np.prod(padded)))
+    return np.take(flat, where_, axis=-1)
 
 
-@_max_pool.defvjp
+@_max_pool.defvjp(batched=True)
 def _max_pool_vjp(grad: Tensor, out: Tensor, x: Tensor, **attrs: Any) -> tuple[Any]:
     # each window's gradient goes to its first maximum (TF)
     return (_max_pool_grad(x, out, grad, **attrs),)
 
 
-@_max_pool_grad.defvjp
+@_max_pool_grad.defvjp(batched=True)
 def _max_pool_grad_vjp(
     grad: Tensor, out: Tensor, x: Tensor, y: Tensor, g: Tensor, **attrs: Any
 ) -> Any:
@@ -99,7 +117,7 @@ def _max_pool_grad_vjp(
     return None, None, _max_pool_grad_grad(x, y, grad, **attrs)
 
 
-@_max_pool_grad_grad.defvjp
+@_max_pool_grad_grad.defvjp(batched=True)
 def _max_pool_grad_grad_vjp(
     grad: Tensor, out: Tensor, x: Tensor, y: Tensor, g: Tensor, **attrs: Any
 ) -> Any:
@@ -117,8 +135,9 @@ def _window_counts(g: _Geometry, dtype: Any) -> np.ndarray:
 
 @op("AvgPool")
 def _avg_pool(value: Any, *, ksize: tuple[int, ...], strides: tuple[int, ...], padding: str) -> Any:
-    g = _pool_geometry(value.shape, locals())
-    return g.windows(g.pad(value)).sum(axis=(3, 4)) / _window_counts(g, value.dtype)
+    x = _merge_lead(value)
+    g = _pool_geometry(x.shape, locals())
+    return _split_lead(g.windows(g.pad(x)).sum(axis=(3, 4)) / _window_counts(g, x.dtype), value)
 
 
 @op("AvgPoolGrad")
@@ -130,19 +149,20 @@ def _avg_pool_grad(
     strides: tuple[int, ...],
     padding: str,
 ) -> Any:
-    g = _pool_geometry(orig_input_shape, locals())
-    share = grad / _window_counts(g, grad.dtype)
+    dy = _merge_lead(grad)
+    g = _pool_geometry((dy.shape[0], *orig_input_shape[1:]), locals())
+    share = dy / _window_counts(g, grad.dtype)
     cols = np.broadcast_to(share[:, :, :, None, None, :], (*share.shape[:3], *g.k, share.shape[3]))
-    return np.ascontiguousarray(g.scatter(cols, grad.dtype))
+    return _split_lead(np.ascontiguousarray(g.scatter(cols, grad.dtype)), grad)
 
 
-@_avg_pool.defvjp
+@_avg_pool.defvjp(batched=True)
 def _avg_pool_vjp(grad: Tensor, out: Tensor, x: Tensor, **attrs: Any) -> tuple[Any]:
     # each window's gradient is shared equally among the entries it averaged
-    return (_avg_pool_grad(grad, orig_input_shape=x._value.shape, **attrs),)
+    return (_avg_pool_grad(grad, orig_input_shape=x._value.shape[-4:], **attrs),)
 
 
-@_avg_pool_grad.defvjp
+@_avg_pool_grad.defvjp(batched=True)
 def _avg_pool_grad_vjp(
     grad: Tensor, out: Tensor, g: Tensor, *, orig_input_shape: Any, **attrs: Any
 ) -> Any:
