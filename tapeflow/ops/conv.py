@@ -197,7 +197,7 @@ def _conv2d(
     oh, ow = g.out_hw
     n = input.shape[-4]
     cols = g.windows(g.pad(x)).reshape(g.n * oh * ow, kh * kw * c)  # im2col: one copy
-    if filter.ndim > 4:  # a batch of filters: one matmul per filter
+    if filter.ndim > 4:  # a batch of filters: one batched matmul
         cols = cols.reshape(*input.shape[:-4], n * oh * ow, kh * kw * c)
     out = cols @ filter.reshape(*filter.shape[:-4], kh * kw * c, o)
     return out.reshape(*_lead(input, filter), n, oh, ow, o)
@@ -221,7 +221,7 @@ def _conv2d_backprop_input(
     oh, ow = g.out_hw
     if filter.ndim == 4:
         dy = out_backprop.reshape(-1, o)
-    else:  # a batch of filters: one matmul per filter
+    else:  # a batch of filters: one batched matmul
         dy = out_backprop.reshape(*out_backprop.shape[:-4], out_backprop.shape[-4] * oh * ow, o)
     cols = dy @ np.swapaxes(filter.reshape(*filter.shape[:-4], kh * kw * c, o), -1, -2)
     x = g.scatter(cols.reshape(rows, oh, ow, kh, kw, c), filter.dtype)
