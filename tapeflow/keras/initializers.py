@@ -1,0 +1,238 @@
+"""tf.keras.initializers: callables `(shape, dtype) -> Tensor` for new weights.
+
+The random ones draw from NumPy, not from TF's Philox streams, so their values differ from
+TF's (README: deliberate differences). As in Keras 3, a `seed` makes every call give the same
+values; without one, calls draw from tf.random's global stream, which `tf.random.set_seed`
+makes repeatable.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tapeflow import dtypes
+from tapeflow.ops import random as _random
+from tapeflow.tensor import Tensor, constant
+
+__all__ = [
+    "Initializer",
+    "Zeros",
+    "Ones",
+    "Constant",
+    "RandomNormal",
+    "RandomUniform",
+    "TruncatedNormal",
+    "VarianceScaling",
+    "GlorotUniform",
+    "GlorotNormal",
+    "HeNormal",
+    "HeUniform",
+    "get",
+]
+
+
+class Initializer:
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        raise NotImplementedError  # each initializer defines it
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+
+def _np_dtype(dtype: Any) -> Any:
+    return dtypes.as_dtype(dtype or "float32")._np
+
+
+class Zeros(Initializer):
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        return constant(np.zeros(tuple(shape), _np_dtype(dtype)))
+
+
+class Ones(Initializer):
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        return constant(np.ones(tuple(shape), _np_dtype(dtype)))
+
+
+class Constant(Initializer):
+    def __init__(self, value: Any = 0.0) -> None:
+        self.value = value
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        return constant(np.full(tuple(shape), self.value, _np_dtype(dtype)))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"value": self.value}
+
+
+class _Random(Initializer):
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+
+    def _generator(self) -> np.random.Generator:
+        if self.seed is None:
+            return _random.generator(None)
+        return np.random.default_rng(self.seed)  # a fresh stream: the same values each call
+
+    def _draw(self, shape: tuple[int, ...], dist: str, scale: float, gen: Any) -> np.ndarray:
+        if dist == "uniform":  # in [-scale, scale)
+            return (gen.random(shape) * 2 - 1) * scale
+        rnd = gen.standard_normal(shape)
+        if dist == "truncated_normal":  # redraw what falls more than 2 deviations out
+            bad = np.abs(rnd) > 2
+            while bad.any():
+                rnd[bad] = gen.standard_normal(int(bad.sum()))
+                bad = np.abs(rnd) > 2
+        return rnd * scale
+
+    def get_config(self) -> dict[str, Any]:
+        return {"seed": self.seed}
+
+
+class RandomNormal(_Random):
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
+        super().__init__(seed)
+        self.mean, self.stddev = mean, stddev
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        rnd = self._draw(tuple(shape), "normal", self.stddev, self._generator()) + self.mean
+        return constant(rnd.astype(_np_dtype(dtype)))
+
+
+class TruncatedNormal(_Random):
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
+        super().__init__(seed)
+        self.mean, self.stddev = mean, stddev
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        gen = self._generator()
+        rnd = self._draw(tuple(shape), "truncated_normal", self.stddev, gen) + self.mean
+        return constant(rnd.astype(_np_dtype(dtype)))
+
+
+class RandomUniform(_Random):
+    def __init__(
+        self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None
+    ) -> None:
+        super().__init__(seed)
+        self.minval, self.maxval = minval, maxval
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        rnd = self._generator().random(tuple(shape)) * (self.maxval - self.minval) + self.minval
+        return constant(rnd.astype(_np_dtype(dtype)))
+
+
+def compute_fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    """(fan_in, fan_out) as Keras counts them; a convolution kernel multiplies both by its
+    receptive field."""
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    receptive = math.prod(shape[:-2])
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+class VarianceScaling(_Random):
+    """Values of variance `scale / n`, n the fan-in, fan-out or their mean (`mode`)."""
+
+    def __init__(
+        self,
+        scale: float = 1.0,
+        mode: str = "fan_in",
+        distribution: str = "truncated_normal",
+        seed: int | None = None,
+    ) -> None:
+        if scale <= 0.0:
+            raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(
+                "Invalid `mode` argument: expected one of {'fan_in', 'fan_out', 'fan_avg'}. "
+                f"Received: mode={mode}"
+            )
+        distribution = distribution.lower()
+        if distribution == "normal":
+            distribution = "truncated_normal"
+        if distribution not in ("uniform", "truncated_normal", "untruncated_normal"):
+            raise ValueError(
+                "Invalid `distribution` argument: expected one of {'uniform', "
+                "'truncated_normal', 'untruncated_normal'}. "
+                f"Received: distribution={distribution}"
+            )
+        super().__init__(seed)
+        self.scale, self.mode, self.distribution = scale, mode, distribution
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        shape = tuple(shape)
+        fan_in, fan_out = compute_fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        variance = self.scale / max(1.0, n)
+        if self.distribution == "uniform":
+            scale = math.sqrt(3.0 * variance)  # U(-a, a) has variance a^2 / 3
+        elif self.distribution == "truncated_normal":
+            # the standard deviation of a unit normal truncated to [-2, 2]
+            scale = math.sqrt(variance) / 0.87962566103423978
+        else:
+            scale = math.sqrt(variance)
+        dist = "normal" if self.distribution == "untruncated_normal" else self.distribution
+        rnd = self._draw(shape, dist, scale, self._generator())
+        return constant(rnd.astype(_np_dtype(dtype)))
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "seed": self.seed,
+        }
+
+
+class GlorotUniform(VarianceScaling):
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__(1.0, "fan_avg", "uniform", seed)
+
+
+class GlorotNormal(VarianceScaling):
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__(1.0, "fan_avg", "truncated_normal", seed)
+
+
+class HeNormal(VarianceScaling):
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__(2.0, "fan_in", "truncated_normal", seed)
+
+
+class HeUniform(VarianceScaling):
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__(2.0, "fan_in", "uniform", seed)
+
+
+_BY_NAME: dict[str, type[Initializer]] = {
+    "zeros": Zeros,
+    "ones": Ones,
+    "constant": Constant,
+    "random_normal": RandomNormal,
+    "random_uniform": RandomUniform,
+    "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling,
+    "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal,
+    "he_normal": HeNormal,
+    "he_uniform": HeUniform,
+}
+
+
+def get(identifier: Any) -> Any:
+    """An initializer from its name ("glorot_uniform" or "GlorotUniform"), or itself."""
+    if identifier is None or callable(identifier):
+        return identifier
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier) or {c.__name__: c for c in _BY_NAME.values()}.get(identifier)
+        if cls is not None:
+            return cls()
+    raise ValueError(f"Could not interpret initializer identifier: {identifier}")

@@ -1,0 +1,442 @@
+"""tf.keras.layers: Layer (build on first call, add_weight, weight tracking) and the common
+layers.
+
+A layer's weights are its own, in the order they were created (trainable ones first, as
+Keras lists them), then its sublayers', in the order the attributes holding them were first
+assigned. As in Keras 3, plain tf.Variables held in attributes are not tracked: weights are
+made with `add_weight` or `keras.Variable`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from tapeflow.keras import activations, initializers
+from tapeflow.keras.variables import Variable, auto_name, name_scope, standardize_dtype
+from tapeflow.module import Module
+from tapeflow.op import variable_types
+from tapeflow.ops import math as _math
+from tapeflow.ops import nn as _nn
+from tapeflow.ops.array import reshape
+from tapeflow.ops.linalg import matmul
+from tapeflow.tape import add
+from tapeflow.tensor import Tensor, convert_to_tensor
+
+__all__ = ["Layer", "InputSpec", "Dense", "Flatten", "Dropout", "ReLU", "Activation"]
+
+# Arguments every layer takes besides its own (Keras 3's Layer accepts these as **kwargs).
+_LAYER_KWARGS = frozenset({"input_shape", "input_dim", "batch_input_shape", "batch_size"})
+
+# `training` of the enclosing layer calls: a Dropout inside `model(x, training=True)` sees it.
+_training: list[bool | None] = []
+
+
+class InputSpec:
+    """What a built layer accepts: `ndim`, `min_ndim`, and fixed sizes of some `axes`."""
+
+    def __init__(
+        self,
+        ndim: int | None = None,
+        min_ndim: int | None = None,
+        axes: dict[int, int] | None = None,
+    ) -> None:
+        self.ndim, self.min_ndim, self.axes = ndim, min_ndim, axes or {}
+
+    def check(self, layer_name: str, shape: tuple[int | None, ...]) -> None:
+        start = f"Input 0 with name 'None' of layer '{layer_name}' is incompatible with the layer: "
+        if self.ndim is not None and len(shape) != self.ndim:
+            raise ValueError(
+                f"{start}expected ndim={self.ndim}, found ndim={len(shape)}. "
+                f"Full shape received: {shape}"
+            )
+        if self.min_ndim is not None and len(shape) < self.min_ndim:
+            raise ValueError(
+                f"{start}expected min_ndim={self.min_ndim}, found ndim={len(shape)}. "
+                f"Full shape received: {shape}"
+            )
+        for axis, size in self.axes.items():
+            if shape[axis] != size:
+                raise ValueError(
+                    f"{start}expected axis {axis} of input shape to have value {size}, "
+                    f"but received input with shape {shape}"
+                )
+
+
+def _to_input(x: Any, dtype: str) -> Any:
+    """Keras's input conversion: arrays become tensors and floats take the layer's dtype."""
+    if isinstance(x, (list, tuple)) and not isinstance(x, Tensor):
+        return type(x)(_to_input(v, dtype) for v in x)
+    if isinstance(x, (Tensor, np.ndarray)) or type(x) in variable_types:
+        t = convert_to_tensor(x)
+        if t.dtype.is_floating and t.dtype.name != dtype:
+            return _math.cast(t, dtype)
+        return t
+    return x
+
+
+_accepts_cache: dict[tuple[type, str], bool] = {}
+
+
+def _accepts(cls: type, argument: str) -> bool:
+    key = (cls, argument)
+    if key not in _accepts_cache:
+        params = inspect.signature(cls.call).parameters  # type: ignore[attr-defined]
+        _accepts_cache[key] = argument in params or any(
+            p.kind is p.VAR_KEYWORD for p in params.values()
+        )
+    return _accepts_cache[key]
+
+
+class Layer(Module):
+    """The base of every layer: subclass it, make weights in `build`, compute in `call`.
+
+    >>> import tapeflow as tf
+    >>> class Scale(tf.keras.layers.Layer):
+    ...     def build(self, input_shape):
+    ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+    ...     def call(self, x):
+    ...         return x * self.w
+    >>> layer = Scale()
+    >>> print(layer(tf.constant([[1.0, 2.0]])))
+    tf.Tensor([[1. 2.]], shape=(1, 2), dtype=float32)
+    >>> [v.path for v in layer.trainable_variables]
+    ['scale/variable']
+    """
+
+    _TF_MODULE_IGNORED_PROPERTIES = Module._TF_MODULE_IGNORED_PROPERTIES | {
+        "_own_trainable",
+        "_own_non_trainable",
+    }
+
+    def __init__(
+        self,
+        *,
+        trainable: bool = True,
+        dtype: Any = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        unknown = set(kwargs) - _LAYER_KWARGS
+        if unknown:
+            raise ValueError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                f"{ {k: kwargs[k] for k in sorted(unknown)} }"
+            )
+        super().__init__(name=name or auto_name(type(self).__name__))
+        self._own_trainable: list[Variable] = []
+        self._own_non_trainable: list[Variable] = []
+        self._trainable = bool(trainable)
+        self.built = False
+        self.dtype = "float32" if dtype is None else standardize_dtype(dtype)
+        self.input_spec: InputSpec | None = None
+        shape: Any = kwargs.get("input_shape") or (
+            (kwargs["input_dim"],) if kwargs.get("input_dim") else None
+        )
+        self._input_shape_arg = None
+        if shape is not None or kwargs.get("batch_input_shape") is not None:
+            warnings.warn(
+                "Do not pass an `input_shape`/`input_dim` argument to a layer. When using "
+                "Sequential models, prefer using an `Input(shape)` object as the first layer "
+                "in the model instead.",
+                UserWarning,
+                stacklevel=2,
+            )
+            self._input_shape_arg = kwargs.get("batch_input_shape") or (
+                (kwargs.get("batch_size"), *shape)
+            )
+
+    # -- weights ----------------------------------------------------------------------------
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if isinstance(value, Variable) and "_own_trainable" in vars(self):
+            self._track(value)
+        super().__setattr__(key, value)
+
+    def _track(self, variable: Variable) -> None:
+        if any(v is variable for v in self._own_trainable + self._own_non_trainable):
+            return
+        (self._own_trainable if variable.trainable else self._own_non_trainable).append(variable)
+
+    def add_weight(
+        self,
+        shape: Any = None,
+        initializer: Any = None,
+        dtype: Any = None,
+        trainable: bool = True,
+        name: str | None = None,
+    ) -> Variable:
+        """A new weight of this layer, its path under the layer's name."""
+        dtype = self.dtype if dtype is None else standardize_dtype(dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if "float" in dtype else "zeros"
+        with name_scope(self.name, caller=self):
+            variable = Variable(
+                initializers.get(initializer),
+                shape=() if shape is None else tuple(shape),
+                dtype=dtype,
+                trainable=trainable,
+                name=name,
+            )
+        self._track(variable)
+        return variable
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers this one holds directly, in the order they were assigned."""
+        return list(self._sublayers())
+
+    def _sublayers(self) -> Iterator[Layer]:
+        seen: set[int] = set()
+        for value in vars(self).values():
+            for leaf in _leaves(value):
+                if isinstance(leaf, Layer) and leaf is not self and id(leaf) not in seen:
+                    seen.add(id(leaf))
+                    yield leaf
+
+    def _collect(self, attribute: str) -> list[Variable]:
+        found: list[Variable] = []
+        seen: set[int] = set()
+        for layer in [self, *self._sublayers()]:
+            own = (
+                layer._own_trainable + layer._own_non_trainable
+                if layer is self
+                else getattr(layer, attribute)
+            )
+            for v in own:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    found.append(v)
+        return found
+
+    @property
+    def weights(self) -> list[Variable]:
+        return self._collect("weights")
+
+    @property
+    def variables(self) -> list[Variable]:  # type: ignore[override]
+        return self._collect("variables")
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        return [v for v in self.weights if v.trainable] if self._trainable else []
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        return [v for v in self.weights if not v.trainable] if self._trainable else self.weights
+
+    @property
+    def trainable_variables(self) -> list[Variable]:  # type: ignore[override]
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[Variable]:  # type: ignore[override]
+        return self.non_trainable_weights
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        # as Keras: freezing a layer freezes its weights and its sublayers
+        self._trainable = bool(value)
+        for v in self._own_trainable:
+            v.trainable = self._trainable
+        for layer in self._sublayers():
+            layer.trainable = self._trainable
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [np.asarray(v.numpy()) for v in self.weights]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list "
+                f"of length {len(weights)}, but the layer was expecting {len(own)} weights."
+            )
+        for v, w in zip(own, weights):
+            v.assign(np.asarray(w, dtype=v.dtype._np))
+
+    # -- calling ----------------------------------------------------------------------------
+
+    def build(self, input_shape: Any) -> None:
+        """Makes the layer's weights for inputs of `input_shape`; the default makes none."""
+        self.built = True
+
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        return inputs
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not args:
+            raise ValueError(f"Layer '{self.name}' was called without an input.")
+        args = tuple(_to_input(a, self.dtype) for a in args)
+        training = kwargs.pop("training", None)
+        if training is None and _training:
+            training = _training[-1]
+        if _accepts(type(self), "training") and training is not None:
+            kwargs["training"] = training
+        first = args[0]
+        shape = tuple(first.shape.as_list()) if isinstance(first, Tensor) else None
+        with name_scope(self.name, caller=self):
+            self._check_input(shape)
+            if not self.built:
+                self.build(shape if shape is not None else _shapes(first))
+                self.built = True
+                self._check_input(shape)  # build may have fixed sizes (Dense: the last axis)
+            _training.append(training)
+            try:
+                return self.call(*args, **kwargs)
+            finally:
+                _training.pop()
+
+    def _check_input(self, shape: tuple[int | None, ...] | None) -> None:
+        if shape is not None and self.input_spec is not None:
+            self.input_spec.check(self.name, shape)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _shapes(x: Any) -> Any:
+    if isinstance(x, (list, tuple)):
+        return [_shapes(v) for v in x]
+    return tuple(x.shape) if hasattr(x, "shape") else None
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+class Dense(Layer):
+    """`activation(inputs @ kernel + bias)` over the last axis of the inputs.
+
+    >>> import tapeflow as tf
+    >>> layer = tf.keras.layers.Dense(2, kernel_initializer="ones", bias_initializer="ones")
+    >>> print(layer(tf.constant([[1.0, 2.0, 3.0]])))
+    tf.Tensor([[7. 7.]], shape=(1, 2), dtype=float32)
+    >>> layer.kernel.shape, layer.bias.shape
+    (TensorShape([3, 2]), TensorShape([2]))
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
+            raise ValueError(
+                "Received an invalid value for `units`, expected a positive integer. "
+                f"Received: units={units}"
+            )
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.input_spec = InputSpec(min_ndim=2)
+
+    def build(self, input_shape: Any) -> None:
+        input_dim = input_shape[-1]
+        self._kernel = self.add_weight(
+            name="kernel", shape=(input_dim, self.units), initializer=self.kernel_initializer
+        )
+        self.bias = (
+            self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer)
+            if self.use_bias
+            else None
+        )
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
+        self.built = True
+
+    @property
+    def kernel(self) -> Variable:
+        if not self.built:
+            raise AttributeError("You must build the layer before accessing `kernel`.")
+        return self._kernel
+
+    def call(self, inputs: Any) -> Any:
+        x = matmul(inputs, self._kernel)
+        if self.bias is not None:
+            x = add(x, self.bias)
+        return self.activation(x)
+
+
+class Flatten(Layer):
+    """Reshapes `(batch, d1, d2, ...)` to `(batch, d1 * d2 * ...)`."""
+
+    def call(self, inputs: Any) -> Any:
+        shape = inputs.shape.as_list()
+        return reshape(inputs, [shape[0], math.prod(shape[1:])])
+
+
+class Dropout(Layer):
+    """When called with `training=True`, zeros each input with probability `rate` and scales
+    the rest by `1 / (1 - rate)`; otherwise the identity."""
+
+    def __init__(
+        self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs: Any
+    ) -> None:
+        if not 0 <= rate <= 1:
+            raise ValueError(
+                "Invalid value received for argument `rate`. Expected a float value between "
+                f"0 and 1. Received: rate={rate}"
+            )
+        super().__init__(**kwargs)
+        self.rate, self.noise_shape, self.seed = rate, noise_shape, seed
+        self.built = True
+
+    def call(self, inputs: Any, training: bool | None = False) -> Any:
+        if training and self.rate > 0:
+            return _nn.dropout(inputs, self.rate, noise_shape=self.noise_shape, seed=self.seed)
+        return inputs
+
+
+class ReLU(Layer):
+    """`min(max(x, 0), max_value)`, with slope `negative_slope` below 0."""
+
+    def __init__(
+        self, max_value: float | None = None, negative_slope: float = 0.0, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.max_value, self.negative_slope = max_value, negative_slope
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        if self.negative_slope:
+            x = _nn.leaky_relu(inputs, alpha=self.negative_slope)
+        else:
+            x = _nn.relu(inputs)
+        if self.max_value is not None:
+            x = _math.minimum(x, self.max_value)
+        return x
+
+
+class Activation(Layer):
+    """Applies an activation, given by name (`"relu"`) or as a function."""
+
+    def __init__(self, activation: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        return self.activation(inputs)
