@@ -25,12 +25,10 @@ __all__ = [
     "BinaryCrossentropy",
     "CategoricalCrossentropy",
     "SparseCategoricalCrossentropy",
-    "mean_squared_error",
-    "mean_absolute_error",
     "binary_crossentropy",
     "categorical_crossentropy",
     "sparse_categorical_crossentropy",
-    "mse",
+    "mse",  # tf.keras exports the squared and absolute errors under these short names only
     "mae",
     "MSE",
     "MAE",

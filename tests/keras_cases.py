@@ -1,0 +1,362 @@
+"""Keras code run under real TF (fixtures/make_keras_fixtures.py) and under tapeflow
+(test_keras.py): each case takes the module as `tf` and returns named results.
+
+Weights are set with `assign` or constant initializers and layers are named, so results do
+not depend on random streams or on how many layers were made before.
+"""
+
+import warnings
+
+import numpy as np
+
+X = np.linspace(-1.5, 2.0, 12, dtype=np.float32).reshape(4, 3)
+W1 = np.cos(np.arange(12, dtype=np.float32)).reshape(3, 4) * 0.7
+B1 = np.float32([0.1, -0.2, 0.0, 0.3])
+W2 = np.sin(np.arange(8, dtype=np.float32)).reshape(4, 2)
+B2 = np.float32([0.05, -0.05])
+
+
+def _mlp(tf, name):
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(3,)),
+            tf.keras.layers.Dense(4, activation="relu", name=f"{name}_h"),
+            tf.keras.layers.Dense(2, name=f"{name}_o"),
+        ],
+        name=name,
+    )
+    for v, value in zip(model.trainable_variables, (W1, B1, W2, B2)):
+        v.assign(value)
+    return model
+
+
+def dense_forward_and_gradients(tf):
+    layer = tf.keras.layers.Dense(
+        3,
+        activation="tanh",
+        kernel_initializer=tf.keras.initializers.Constant(0.25),
+        bias_initializer="ones",
+        name="dense_a",
+    )
+    built_before = layer.built
+    x = tf.constant(X)
+    with tf.GradientTape() as tape:
+        y = layer(x)
+        loss = tf.reduce_sum(y * y)
+    grads = tape.gradient(loss, layer.trainable_variables)
+    return {
+        "built": [built_before, layer.built],
+        "y": y,
+        "grads": grads,
+        "paths": [v.path for v in layer.variables],
+        "names": [v.name for v in layer.variables],
+        "kernel_repr": repr(layer.kernel),
+        "bias_repr": repr(layer.bias),
+        "layer_repr": repr(layer),
+        "rank3": layer(tf.ones((2, 5, 3))),
+    }
+
+
+def dense_errors(tf):
+    layer = tf.keras.layers.Dense(2, use_bias=False, name="dense_e")
+    out = {}
+    try:
+        layer.kernel
+    except AttributeError as e:
+        out["unbuilt"] = f"AttributeError: {e}"
+    try:
+        layer(tf.ones((3,)))
+    except ValueError as e:
+        out["rank1"] = f"ValueError: {e}"
+    layer(tf.ones((2, 3)))
+    try:
+        layer(tf.ones((2, 4)))
+    except ValueError as e:
+        out["last_dim"] = f"ValueError: {e}"
+    try:
+        tf.keras.layers.Dense(0)
+    except ValueError as e:
+        out["units"] = f"ValueError: {e}"
+    out["bias_is_none"] = layer.bias is None
+    out["count"] = len(layer.weights)
+    return out
+
+
+def sequential_mlp(tf):
+    model = _mlp(tf, "mlp")
+    x = tf.constant(X)
+    y_true = tf.constant(X[:, :2] * 0.5)
+    loss_fn = tf.keras.losses.MeanSquaredError()
+    with tf.GradientTape() as tape:
+        y = model(x)
+        loss = loss_fn(y_true, y)
+    grads = tape.gradient(loss, model.trainable_variables)
+    return {
+        "built": model.built,
+        "y": y,
+        "loss": loss,
+        "grads": grads,
+        "paths": [v.path for v in model.trainable_variables],
+        "layers": [repr(layer) for layer in model.layers],
+        "repr": repr(model),
+        "numpy_input": model(X.astype(np.float64)),
+    }
+
+
+def sequential_add_and_lazy_build(tf):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = tf.keras.Sequential(name="seq_add")
+        model.add(tf.keras.layers.Dense(2, input_shape=(4,), name="seq_add_a"))
+        model.add(tf.keras.layers.Dense(1, name="seq_add_b"))
+    lazy = tf.keras.Sequential(
+        [tf.keras.layers.Dense(3, name="lazy_a"), tf.keras.layers.Flatten(name="lazy_f")],
+        name="lazy",
+    )
+    before = [lazy.built, len(lazy.variables)]
+    lazy(tf.ones((2, 5)))
+    return {
+        "add_built": model.built,
+        "add_shapes": [v.shape.as_list() for v in model.variables],
+        "add_paths": [v.path for v in model.variables],
+        "lazy_before": before,
+        "lazy_after": [lazy.built, len(lazy.variables)],
+        "lazy_paths": [v.path for v in lazy.variables],
+        "input_repr": repr(tf.keras.Input(shape=(3,), name="inp")),
+    }
+
+
+def custom_layer_and_model(tf):
+    class Affine(tf.keras.layers.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="ones")
+            self.b = self.add_weight(shape=(self.units,), initializer="zeros", name="b")
+            self.count = self.add_weight(
+                shape=(), initializer="zeros", trainable=False, name="count", dtype="int32"
+            )
+
+        def call(self, x):
+            return tf.matmul(x, self.w) + self.b
+
+    class Net(tf.keras.Model):
+        def __init__(self):
+            super().__init__(name="net")
+            self.second = Affine(2, name="second")
+            self.first = Affine(3, name="first")
+            self.plain = tf.Variable(5.0, name="plain")  # Keras 3 does not track it
+
+        def call(self, x, training=False):
+            h = self.second(self.first(x))
+            return tf.keras.layers.Dropout(0.5, name="drop")(h, training=training)
+
+    net = Net()
+    x = tf.constant(X[:2])
+    with tf.GradientTape() as tape:
+        y = net(x)
+        loss = tf.reduce_mean(y)
+    grads = tape.gradient(loss, net.trainable_variables)
+    out = {
+        "y": y,
+        "grads": grads,
+        "name": net.name,
+        "trainable_paths": [v.path for v in net.trainable_variables],
+        "non_trainable_paths": [v.path for v in net.non_trainable_variables],
+        "weights_paths": [v.path for v in net.weights],
+        "trainable_weights": len(net.trainable_weights),
+        "layers": [layer.name for layer in net.layers],
+        "train_false_same": net(x, training=False),
+    }
+    net.first.trainable = False
+    out["after_freeze"] = [v.path for v in net.trainable_variables]
+    out["frozen_flags"] = [v.trainable for v in net.first.weights]
+    net.trainable = False
+    out["all_frozen"] = [len(net.trainable_variables), len(net.non_trainable_variables)]
+    return out
+
+
+def small_layers(tf):
+    x = tf.constant(np.arange(24, dtype=np.float32).reshape(2, 3, 4) - 10)
+    return {
+        "flatten": tf.keras.layers.Flatten()(x),
+        "dropout_inference": tf.keras.layers.Dropout(0.3)(x),
+        "dropout_false": tf.keras.layers.Dropout(0.3)(x, training=False),
+        "relu": tf.keras.layers.ReLU()(x),
+        "relu_max": tf.keras.layers.ReLU(max_value=6.0)(x),
+        "activation": tf.keras.layers.Activation("sigmoid")(x),
+    }
+
+
+ACTIVATIONS = ["relu", "sigmoid", "tanh", "softmax", "elu", "gelu", "linear", "softplus",
+               "softsign", "selu", "silu", "relu6", "exponential"]  # fmt: skip
+
+
+def activations(tf):
+    x = tf.constant([[-3.0, -0.5, 0.0, 0.7, 4.0]])
+    out = {}
+    for name in ACTIVATIONS:
+        fn = tf.keras.activations.get(name)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = fn(x)
+            s = tf.reduce_sum(y * tf.constant([[1.0, 2.0, 3.0, 4.0, 5.0]]))
+        out[name] = y
+        out[f"{name}_grad"] = tape.gradient(s, x)
+    out["gelu_approx"] = tf.keras.activations.gelu(x, approximate=True)
+    out["elu_alpha"] = tf.keras.activations.elu(x, alpha=0.5)
+    out["leaky"] = tf.keras.activations.leaky_relu(x)
+    return out
+
+
+def losses(tf):
+    yt = tf.constant([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    probs = tf.constant([[0.2, 0.7, 0.1], [0.0, 0.3, 0.7]])  # a zero: Keras clips it
+    logits = tf.constant([[1.0, 3.0, -1.0], [-20.0, 2.0, 5.0]])
+    binary_true = tf.constant([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
+    binary_p = tf.constant([[0.9, 0.0, 1.0], [0.3, 0.2, 0.6]])  # 0 and 1: clipped
+    sparse = tf.constant([1, 0])
+    reg_true = tf.constant([[1.0], [2.0], [3.0]])
+    reg_pred = tf.constant([1.5, 1.0, 3.5])
+    k = tf.keras.losses
+    out = {
+        "mse": k.MeanSquaredError()(yt, probs),
+        "mse_rank": k.MeanSquaredError()(reg_true, reg_pred),
+        "mae": k.MeanAbsoluteError()(yt, probs),
+        "mse_fn": k.mse(yt, probs),
+        "mae_fn": k.mae(yt, probs),
+        "bce": k.BinaryCrossentropy()(binary_true, binary_p),
+        "bce_logits": k.BinaryCrossentropy(from_logits=True)(binary_true, logits),
+        "bce_smooth": k.BinaryCrossentropy(label_smoothing=0.1)(binary_true, binary_p),
+        "bce_fn": k.binary_crossentropy(binary_true, binary_p),
+        "cce": k.CategoricalCrossentropy()(yt, probs),
+        "cce_logits": k.CategoricalCrossentropy(from_logits=True)(yt, logits),
+        "cce_smooth": k.CategoricalCrossentropy(label_smoothing=0.2)(yt, probs),
+        "cce_fn": k.categorical_crossentropy(yt, probs),
+        "cce_of_softmax": k.CategoricalCrossentropy()(yt, tf.keras.activations.softmax(logits)),
+        "cce_of_nn_softmax": k.CategoricalCrossentropy()(yt, tf.nn.softmax(logits)),
+        "scce": k.SparseCategoricalCrossentropy()(sparse, probs),
+        "scce_logits": k.SparseCategoricalCrossentropy(from_logits=True)(sparse, logits),
+        "scce_column": k.SparseCategoricalCrossentropy()(tf.constant([[1], [0]]), probs),
+        "scce_fn": k.sparse_categorical_crossentropy(sparse, probs),
+        "weighted": k.MeanSquaredError()(yt, probs, sample_weight=tf.constant([1.0, 3.0])),
+        "sum": k.MeanSquaredError(reduction="sum")(yt, probs),
+        "none": k.MeanSquaredError(reduction="none")(yt, probs),
+        "float64_pred": k.MeanSquaredError()(yt, tf.cast(probs, tf.float64)),
+    }
+    for name, loss, pred in [
+        ("mse", k.MeanSquaredError(), probs),
+        ("bce", k.BinaryCrossentropy(), binary_p),
+        ("bce_logits", k.BinaryCrossentropy(from_logits=True), logits),
+        ("cce", k.CategoricalCrossentropy(), probs),
+        ("cce_logits", k.CategoricalCrossentropy(from_logits=True), logits),
+        ("scce_logits", k.SparseCategoricalCrossentropy(from_logits=True), logits),
+    ]:
+        target = sparse if name.startswith("scce") else (binary_true if "bce" in name else yt)
+        with tf.GradientTape() as tape:
+            tape.watch(pred)
+            value = loss(target, pred)
+        out[f"grad_{name}"] = tape.gradient(value, pred)
+    return out
+
+
+OPTIMIZERS = {
+    "sgd": ("SGD", {"learning_rate": 0.1}),
+    "sgd_momentum": ("SGD", {"learning_rate": 0.1, "momentum": 0.9}),
+    "sgd_nesterov": ("SGD", {"learning_rate": 0.05, "momentum": 0.8, "nesterov": True}),
+    "adam": ("Adam", {"learning_rate": 0.1}),
+    "adam_amsgrad": ("Adam", {"learning_rate": 0.01, "beta_1": 0.8, "amsgrad": True}),
+    "rmsprop": ("RMSprop", {"learning_rate": 0.01}),
+    "rmsprop_centered": ("RMSprop", {"learning_rate": 0.01, "momentum": 0.5, "centered": True}),
+    "adagrad": ("Adagrad", {"learning_rate": 0.1}),
+}
+
+
+def _optimizer_case(class_name, kwargs):
+    def case(tf):
+        opt = getattr(tf.keras.optimizers, class_name)(**kwargs, name="opt")
+        w = tf.keras.Variable(np.float32([[0.5, -1.0, 2.0], [1.5, 0.0, -0.3]]), name="w")
+        b = tf.Variable(np.float32([0.1, -0.2]), name="b")  # a plain tf.Variable
+        frozen = tf.keras.Variable(np.float32([1.0]), name="frozen")
+        for step in range(6):
+            gw = tf.constant(np.sin(np.arange(6, dtype=np.float32) + step).reshape(2, 3))
+            gb = tf.constant(np.cos(np.float32([1.0, 2.0]) * (step + 1)))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the None gradient's warning
+                opt.apply_gradients(zip([gw, gb, None], [w, b, frozen]))
+            if step == 2:
+                opt.learning_rate = float(opt.learning_rate.numpy()) * 0.5
+        return {
+            "w": w,
+            "b": b,
+            "frozen": frozen,
+            "iterations": opt.iterations,
+            "learning_rate": opt.learning_rate,
+            "paths": [v.path for v in opt.variables],
+            "slots": list(opt.variables[2:]),
+        }
+
+    return case
+
+
+def optimizer_reprs(tf):
+    opt = tf.keras.optimizers.SGD(name="sgd_r")
+    w = tf.Variable([1.0, 2.0])
+    out = {"lr": repr(opt.learning_rate), "iterations": repr(opt.iterations)}
+    opt.learning_rate = 0.5
+    result = opt.apply_gradients([(tf.constant([1.0, 1.0]), w)])
+    out["after"] = [repr(opt.learning_rate), repr(result), repr(w)]
+    try:
+        opt.apply_gradients([(None, w)])
+    except ValueError as e:
+        out["no_gradients"] = str(e)
+    return out
+
+
+def training_loop(tf):
+    """A toy regression learned by a custom training loop: the loss after each step."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, size=(32, 2)).astype(np.float32)
+    y = (np.sin(2 * x[:, :1]) + 0.5 * x[:, 1:] ** 2).astype(np.float32)
+    model = tf.keras.Sequential(
+        [
+            tf.keras.layers.Dense(8, activation="tanh", name="fit_h"),
+            tf.keras.layers.Dense(1, name="fit_o"),
+        ],
+        name="fit",
+    )
+    model(x[:1])
+    for v in model.trainable_variables:
+        shape = v.shape.as_list()
+        n = int(np.prod(shape))
+        v.assign((np.cos(np.arange(n) * 1.3) * 0.5).reshape(shape).astype(np.float32))
+    opt = tf.keras.optimizers.Adam(learning_rate=0.05)
+    loss_fn = tf.keras.losses.MeanSquaredError()
+    history = []
+    for _ in range(40):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables))
+        history.append(float(loss.numpy()))
+    return {"history": np.float32(history), "final": loss_fn(y, model(x)), "weights": model.weights}
+
+
+CASES = {
+    f.__name__: f
+    for f in (
+        dense_forward_and_gradients,
+        dense_errors,
+        sequential_mlp,
+        sequential_add_and_lazy_build,
+        custom_layer_and_model,
+        small_layers,
+        activations,
+        losses,
+        optimizer_reprs,
+        training_loop,
+    )
+}
+CASES.update({f"optimizer_{k}": _optimizer_case(*v) for k, v in OPTIMIZERS.items()})
