@@ -1,6 +1,7 @@
 """tf.keras against the values, names and reprs real TF 2.21 with Keras 3 gave for the same
 code (tests/keras_cases.py; the fixture is made by tests/fixtures/make_keras_fixtures.py)."""
 
+import doctest
 import json
 import warnings
 from pathlib import Path
@@ -41,6 +42,17 @@ def test_case_matches_tf(name):
     assert set(got) == set(want)
     for key in want:
         _compare(got[key], want[key], f"{name}.{key}")
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["activations", "initializers", "layers", "losses", "models", "optimizers", "variables"],
+)
+def test_docstring_examples(module):
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"tapeflow.keras.{module}"))
+    assert result.failed == 0
 
 
 def test_training_loop_learns():

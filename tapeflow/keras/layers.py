@@ -99,14 +99,14 @@ class Layer(Module):
     >>> import tapeflow as tf
     >>> class Scale(tf.keras.layers.Layer):
     ...     def build(self, input_shape):
-    ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+    ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
     ...     def call(self, x):
     ...         return x * self.w
-    >>> layer = Scale()
+    >>> layer = Scale(name="scale")
     >>> print(layer(tf.constant([[1.0, 2.0]])))
     tf.Tensor([[1. 2.]], shape=(1, 2), dtype=float32)
     >>> [v.path for v in layer.trainable_variables]
-    ['scale/variable']
+    ['scale/w']
     """
 
     _TF_MODULE_IGNORED_PROPERTIES = Module._TF_MODULE_IGNORED_PROPERTIES | {

@@ -71,9 +71,11 @@ class Sequential(Model):
     layer) it is built, weights and all, as soon as it is made.
 
     >>> import tapeflow as tf
-    >>> model = tf.keras.Sequential([tf.keras.Input(shape=(3,)), tf.keras.layers.Dense(2)])
+    >>> model = tf.keras.Sequential(
+    ...     [tf.keras.Input(shape=(3,)), tf.keras.layers.Dense(2, name="out")], name="model"
+    ... )
     >>> [v.path for v in model.weights]
-    ['sequential/dense/kernel', 'sequential/dense/bias']
+    ['model/out/kernel', 'model/out/bias']
     """
 
     def __init__(
