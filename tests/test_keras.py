@@ -146,3 +146,23 @@ def test_layer_argument_errors():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tf.keras.Sequential([tf.keras.Input(shape=(2,)), tf.keras.layers.Dense(1)])
+
+
+def test_deliberate_differences_listed_in_the_readme():
+    # a layer is a tf.Module and a Keras variable a tf.Variable (TF: neither)
+    dense = tf.keras.layers.Dense(2)
+    dense(tf.ones((1, 3)))
+    assert isinstance(dense, tf.Module)
+    assert isinstance(dense.kernel, tf.Variable)
+    # Dropout owns no seed-state variable
+    model = tf.keras.Sequential([tf.keras.layers.Dropout(0.5, seed=1), tf.keras.layers.Dense(1)])
+    model(tf.ones((2, 3)))
+    assert [v.path for v in model.variables] == [
+        f"{model.name}/{model.layers[1].name}/kernel",
+        f"{model.name}/{model.layers[1].name}/bias",
+    ]
+    # a shape error inside Sequential is the layer's own, without Keras's wrapper
+    with pytest.raises(ValueError) as e:
+        model(tf.ones((2, 4)))
+    assert str(e.value).startswith("Input 0 with name 'None' of layer")
+    assert "Exception encountered" not in str(e.value)
