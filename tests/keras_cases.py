@@ -344,6 +344,36 @@ def training_loop(tf):
     return {"history": np.float32(history), "final": loss_fn(y, model(x)), "weights": model.weights}
 
 
+def normalization_layers(tf):
+    x4 = tf.constant(np.arange(24, dtype=np.float32).reshape(2, 3, 2, 2) ** 1.5 / 10)
+    bn = tf.keras.layers.BatchNormalization(momentum=0.9, name="bn_last")
+    bn1 = tf.keras.layers.BatchNormalization(axis=1, epsilon=0.01, name="bn_axis1")
+    ln = tf.keras.layers.LayerNormalization(name="ln_last")
+    ln12 = tf.keras.layers.LayerNormalization(axis=[1, 2], center=False, name="ln_12")
+    x = tf.constant(X)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([x, x4])
+        y_train = bn(x, training=True)
+        y_axis1 = bn1(x4, training=True)
+        y_ln = ln(x)
+        y_ln12 = ln12(x4)
+        loss = tf.reduce_sum(y_train**3) + tf.reduce_sum(y_axis1 * x4) + tf.reduce_sum(y_ln**3)
+        loss += tf.reduce_sum(tf.sin(y_ln12))
+    grads = tape.gradient(loss, [x, x4, *bn.trainable_variables, *bn1.trainable_variables])
+    return {
+        "y_train": y_train,
+        "y_infer": bn(x),  # the moving statistics after one update
+        "y_axis1": y_axis1,
+        "y_ln": y_ln,
+        "y_ln12": y_ln12,
+        "grads": grads,
+        "bn_paths": [v.path for v in bn.variables],
+        "bn_trainable": [v.path for v in bn.trainable_variables],
+        "bn1_moving": [bn1.moving_mean, bn1.moving_variance],
+        "ln12_paths": [v.path for v in ln12.variables],
+    }
+
+
 CASES = {
     f.__name__: f
     for f in (
@@ -357,6 +387,7 @@ CASES = {
         losses,
         optimizer_reprs,
         training_loop,
+        normalization_layers,
     )
 }
 CASES.update({f"optimizer_{k}": _optimizer_case(*v) for k, v in OPTIMIZERS.items()})

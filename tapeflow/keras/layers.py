@@ -9,6 +9,7 @@ made with `add_weight` or `keras.Variable`.
 
 from __future__ import annotations
 
+import builtins
 import inspect
 import math
 import warnings
@@ -28,7 +29,17 @@ from tapeflow.ops.linalg import matmul
 from tapeflow.tape import add
 from tapeflow.tensor import Tensor, convert_to_tensor
 
-__all__ = ["Layer", "InputSpec", "Dense", "Flatten", "Dropout", "ReLU", "Activation"]
+__all__ = [
+    "Layer",
+    "InputSpec",
+    "Dense",
+    "Flatten",
+    "Dropout",
+    "ReLU",
+    "Activation",
+    "BatchNormalization",
+    "LayerNormalization",
+]
 
 # Arguments every layer takes besides its own (Keras 3's Layer accepts these as **kwargs).
 _LAYER_KWARGS = frozenset({"input_shape", "input_dim", "batch_input_shape", "batch_size"})
@@ -440,3 +451,155 @@ class Activation(Layer):
 
     def call(self, inputs: Any) -> Any:
         return self.activation(inputs)
+
+
+class BatchNormalization(Layer):
+    """Normalises over the batch (and every axis but `axis`) when called with `training=True`,
+    updating `moving_mean`/`moving_variance` with `momentum`; uses those otherwise (Keras 3).
+
+    >>> import tapeflow as tf
+    >>> bn = tf.keras.layers.BatchNormalization()
+    >>> y = bn(tf.constant([[1.0], [3.0]]), training=True)
+    >>> print(y)
+    tf.Tensor(
+    [[-0.9995004]
+     [ 0.9995005]], shape=(2, 1), dtype=float32)
+    >>> round(float(bn.moving_mean[0]), 4)
+    0.02
+    """
+
+    def __init__(
+        self,
+        axis: int = -1,
+        momentum: float = 0.99,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer: Any = "zeros",
+        gamma_initializer: Any = "ones",
+        moving_mean_initializer: Any = "zeros",
+        moving_variance_initializer: Any = "ones",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.axis, self.momentum, self.epsilon = int(axis), float(momentum), float(epsilon)
+        self.center, self.scale = center, scale
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.gamma: Variable | None = None
+        self.beta: Variable | None = None
+
+    def build(self, input_shape: Any) -> None:
+        ndim = len(input_shape)
+        if not -ndim <= self.axis < ndim:
+            raise ValueError(
+                f"Axis {self.axis} is out of bounds for input shape {tuple(input_shape)}. "
+                f"Received: axis={self.axis}"
+            )
+        self.axis %= ndim
+        shape = (input_shape[self.axis],)
+        if self.scale:
+            self.gamma = self.add_weight(
+                shape=shape, name="gamma", initializer=self.gamma_initializer
+            )
+        if self.center:
+            self.beta = self.add_weight(shape=shape, name="beta", initializer=self.beta_initializer)
+        self.moving_mean = self.add_weight(
+            shape=shape,
+            name="moving_mean",
+            initializer=self.moving_mean_initializer,
+            trainable=False,
+        )
+        self.moving_variance = self.add_weight(
+            shape=shape,
+            name="moving_variance",
+            initializer=self.moving_variance_initializer,
+            trainable=False,
+        )
+        self.input_spec = InputSpec(ndim=ndim, axes={self.axis: input_shape[self.axis]})
+        self._reduction_axes = [a for a in builtins.range(ndim) if a != self.axis]
+        self.built = True
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        x = convert_to_tensor(inputs)
+        mean: Any
+        variance: Any
+        if training and self.trainable:
+            mean, variance = _nn.moments(x, self._reduction_axes)
+            m, mul = self.momentum, _math.multiply
+            self.moving_mean.assign(add(mul(self.moving_mean, m), mul(mean, 1.0 - m)))
+            self.moving_variance.assign(add(mul(self.moving_variance, m), mul(variance, 1.0 - m)))
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        mean, variance, beta, gamma = self._along_axis(x, mean, variance, self.beta, self.gamma)
+        return _nn.batch_normalization(x, mean, variance, beta, gamma, self.epsilon)
+
+    def _along_axis(self, x: Any, *stats: Any) -> list[Any]:
+        """The per-channel statistics shaped to broadcast against x along `axis`."""
+        if self.axis == x.ndim - 1:
+            return list(stats)
+        shape = [1] * x.ndim
+        shape[self.axis] = -1
+        return [None if s is None else reshape(s, shape) for s in stats]
+
+
+class LayerNormalization(Layer):
+    """Normalises each example over `axis` (the last by default), then scales by `gamma` and
+    shifts by `beta` (Keras 3's arithmetic: `x * inv + (beta - mean * inv)`)."""
+
+    def __init__(
+        self,
+        axis: Any = -1,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer: Any = "zeros",
+        gamma_initializer: Any = "ones",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(axis, (int, list, tuple)):
+            raise TypeError(
+                "Expected an int or a list/tuple of ints for the argument 'axis', but received: "
+                f"{axis}"
+            )
+        self.axis: Any = list(axis) if isinstance(axis, (list, tuple)) else axis
+        self.epsilon, self.center, self.scale = float(epsilon), center, scale
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.gamma: Variable | None = None
+        self.beta: Variable | None = None
+
+    def build(self, input_shape: Any) -> None:
+        ndim = len(input_shape)
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        self.axis = sorted(a % ndim for a in axes)
+        shape = tuple(input_shape[a] for a in self.axis)
+        if self.scale:
+            self.gamma = self.add_weight(
+                shape=shape, name="gamma", initializer=self.gamma_initializer
+            )
+        if self.center:
+            self.beta = self.add_weight(shape=shape, name="beta", initializer=self.beta_initializer)
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        x = convert_to_tensor(inputs)
+        mean, variance = _nn.moments(x, self.axis, keepdims=True)
+        inv = _math.rsqrt(add(variance, self.epsilon))
+        if self.gamma is not None:
+            inv = _math.multiply(inv, self._broadcast(x, self.gamma))
+        res = _math.negative(_math.multiply(mean, inv))
+        if self.beta is not None:
+            res = add(res, self._broadcast(x, self.beta))
+        return add(_math.multiply(x, inv), res)
+
+    def _broadcast(self, x: Any, v: Any) -> Any:
+        if self.axis == [x.ndim - 1]:
+            return v
+        shape = [1] * x.ndim
+        for a in self.axis:
+            shape[a] = x.shape[a]
+        return reshape(v, shape)
