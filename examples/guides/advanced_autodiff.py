@@ -1,6 +1,7 @@
 """The code of TF's "Advanced automatic differentiation" guide (tensorflow.org/guide/
 advanced_autodiff), cell by cell as a script: every section that runs without plotting or a
-SavedModel. Run it as it is, with `tf` bound to tapeflow or to TensorFlow:
+SavedModel. Written down from the published guide without network access, so small details
+may differ from today's page; the TF output below was recorded from this very script. Run it as it is, with `tf` bound to tapeflow or to TensorFlow:
 
     python -m examples.guides.advanced_autodiff
 
