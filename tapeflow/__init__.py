@@ -77,8 +77,10 @@ from tapeflow.ops.array import (
 )
 from tapeflow.ops.clip import clip_by_global_norm, clip_by_norm
 from tapeflow.ops.constructors import (
+    ensure_shape,
     eye,
     fill,
+    get_static_value,
     linspace,
     meshgrid,
     one_hot,
@@ -88,12 +90,22 @@ from tapeflow.ops.constructors import (
     rank,
     sequence_mask,
     shape,
+    shape_n,
     size,
     zeros,
     zeros_like,
 )
 from tapeflow.ops.control_flow import cond, while_loop
 from tapeflow.ops.debugging import assert_equal
+from tapeflow.ops.functional import (
+    foldl,
+    foldr,
+    map_fn,
+    numpy_function,
+    py_function,
+    scan,
+    vectorized_map,
+)
 from tapeflow.ops.indexing import (
     boolean_mask,
     gather,
@@ -175,6 +187,7 @@ from tapeflow.ops.transcendental import (
 from tapeflow.printing import print_v2 as print
 from tapeflow.tape import GradientTape, UnconnectedGradients
 from tapeflow.tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
+from tapeflow.tensor_array import TensorArray
 from tapeflow.tensor_spec import TensorSpec
 from tapeflow.variables import Variable, VariableAggregation, VariableSynchronization
 

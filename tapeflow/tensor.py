@@ -77,6 +77,17 @@ class TensorShape:
             a is None or b is None or a == b for a, b in zip(self._dims, other._dims)
         )
 
+    def merge_with(self, other: Any) -> TensorShape:
+        """The shape both describe: known dimensions fill unknown ones; a conflict raises."""
+        other = TensorShape(other)
+        if self._dims is None:
+            return other
+        if other._dims is None:
+            return self
+        if not self.is_compatible_with(other):
+            raise ValueError(f"Shapes {self} and {other} are not compatible")
+        return TensorShape([a if a is not None else b for a, b in zip(self._dims, other._dims)])
+
     def __len__(self) -> int:
         if self._dims is None:
             raise ValueError("Cannot take the length of shape with unknown rank.")

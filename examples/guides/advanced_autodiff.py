@@ -1,11 +1,11 @@
 """The code of TF's "Advanced automatic differentiation" guide (tensorflow.org/guide/
 advanced_autodiff), cell by cell as a script: every section that runs without plotting or a
-SavedModel. Written down from the published guide without network access, so small details
-may differ from today's page; the TF output below was recorded from this very script. Run it as it is, with `tf` bound to tapeflow or to TensorFlow:
+SavedModel. It was written down from the published guide without network access, so small
+details may differ from today's page. Run it with `tf` bound to tapeflow or to TensorFlow:
 
     python -m examples.guides.advanced_autodiff
 
-tests/test_guides.py checks that it prints what TF 2.21 printed for the same script
+tests/test_guides.py checks that it prints what TF 2.21 printed for this very script
 (tests/fixtures/guide_advanced_autodiff_tf.txt, made by running it with `import tensorflow as
 tf`). Random inputs only reach shapes and the guide's own assertions, so the output is exact.
 """

@@ -40,6 +40,8 @@ __all__ = [
 def _shape_tuple(shape: Any) -> tuple[int, ...]:
     """A shape argument (list, tuple, TensorShape, tensor) as a tuple of ints."""
     if isinstance(shape, TensorShape):
+        if not shape.is_fully_defined():
+            raise ValueError(f"Cannot convert a partially known TensorShape {shape} to a Tensor.")
         return tuple(int(d) for d in shape.as_list())  # type: ignore[arg-type]
     if hasattr(shape, "_value"):
         shape = shape._value

@@ -14,7 +14,7 @@ from tapeflow.errors import InvalidArgumentError
 from tapeflow.op import op
 from tapeflow.ops.array import _reshape, _shape_tuple, _tensor, _value
 from tapeflow.tape import broadcast_to, ones_like_np, zeros_like_np
-from tapeflow.tensor import Tensor, _wrap, convert_to_tensor
+from tapeflow.tensor import Tensor, TensorShape, _wrap, convert_to_tensor
 
 __all__ = [
     "zeros",
@@ -28,6 +28,9 @@ __all__ = [
     "shape",
     "size",
     "rank",
+    "shape_n",
+    "get_static_value",
+    "ensure_shape",
     "one_hot",
     "meshgrid",
     "sequence_mask",
@@ -220,6 +223,34 @@ def size(input: Any, out_type: Any = None, name: str | None = None) -> Tensor:
 def rank(input: Any, name: str | None = None) -> Tensor:
     """The number of dimensions of `input` as a scalar int32 tensor."""
     return _wrap(np.int32(np.ndim(_value(input))))
+
+
+def shape_n(input: Any, out_type: Any = None, name: str | None = None) -> list[Tensor]:
+    """`shape(x)` for each tensor of the list `input`."""
+    return [shape(x, out_type) for x in input]
+
+
+def get_static_value(tensor: Any, partial: bool = False) -> Any:
+    """The NumPy value of `tensor` (eagerly, always known); a non-tensor comes back as is."""
+    if hasattr(tensor, "_value"):
+        return np.asarray(tensor._value)
+    return tensor
+
+
+def ensure_shape(x: Any, shape: Any, name: str | None = None) -> Tensor:
+    """`x` itself if its shape fits `shape` (None: any size), else InvalidArgumentError."""
+    t = convert_to_tensor(x)
+    expected = TensorShape(shape)
+    if not expected.is_compatible_with(t.shape):
+
+        def text(dims: Any) -> str:  # TF's kernel message: [2,3], unknown sizes as ?
+            return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
+
+        raise InvalidArgumentError(
+            f"Shape of tensor input {text(t.shape)} is not compatible with expected shape "
+            f"{text(expected)}. [Op:EnsureShape] name: "
+        )
+    return t
 
 
 # ---------------------------------------------------------------------------------------------
