@@ -19,8 +19,19 @@ import numpy as np
 from tapeflow.errors import InvalidArgumentError
 from tapeflow.op import op
 from tapeflow.ops.array import _reshape, _transpose, broadcast_to, like_dtype
-from tapeflow.ops.linalg import _tensor, matmul
-from tapeflow.ops.math import grad_times, multiply, negative, realdiv, square, subtract
+from tapeflow.ops.linalg import _matmul, _tensor, matmul
+from tapeflow.ops.math import (
+    _cast,
+    _conj,
+    _is_complex,
+    grad_times,
+    multiply,
+    negative,
+    real,
+    realdiv,
+    square,
+    subtract,
+)
 from tapeflow.ops.matrix import _band_part, _matrix_diag, _matrix_diag_part
 from tapeflow.ops.reduce import _sum
 from tapeflow.tape import add
@@ -48,6 +59,25 @@ def _mT(x: Tensor) -> Tensor:
     """The transpose of the last two axes."""
     n = x.ndim
     return _transpose(x, perm=(*range(n - 2), n - 1, n - 2))
+
+
+def _mH(x: Tensor) -> Tensor:
+    """The adjoint (conjugate transpose) of the last two axes: the transpose for real x."""
+    return _conj(_mT(x)) if _is_complex(x) else _mT(x)
+
+
+def _mm(a: Tensor, b: Tensor, *, adjoint_a: bool = False, adjoint_b: bool = False) -> Tensor:
+    """a @ b with either side adjointed; real operands get no Conj op (the rules are hot)."""
+    if adjoint_a and _is_complex(a):
+        a = _conj(a)
+    if adjoint_b and _is_complex(b):
+        b = _conj(b)
+    return _matmul(a, b, transpose_a=adjoint_a, transpose_b=adjoint_b)
+
+
+def _to_complex_like(x: Tensor, like: Tensor) -> Tensor:
+    """x cast to like's dtype when like is complex (TF's rules cast real s and grads so)."""
+    return _cast(x, dtype=like._value.dtype) if _is_complex(like) else x
 
 
 def _eye_like(x: Tensor) -> Tensor:
@@ -292,7 +322,7 @@ def _cholesky(input: Any) -> Any:
 
 @_cholesky.defvjp(batched=True)
 def _cholesky_vjp(grad: Tensor, out: Tensor, a: Tensor) -> tuple[Any]:
-    # TF's rule (Murray 2016): P = Phi(L^T G), dA = sym(L^-T P L^-1), Phi = lower, half diagonal
+    # TF's rule (Murray 2016): P = Phi(L^H G), dA = herm(L^-H P L^-1), Phi = lower, half diagonal
     eye = broadcast_to(_eye_like(out), out._value.shape)
     l_inv = _triangular_solve(out, eye, lower=True, adjoint=False)
     middle = matmul(out, grad, adjoint_a=True)
@@ -301,7 +331,7 @@ def _cholesky_vjp(grad: Tensor, out: Tensor, a: Tensor) -> tuple[Any]:
         multiply(_diag(_matrix_diag_part(middle, k=0)), 0.5),
     )
     ga = matmul(matmul(l_inv, middle, adjoint_a=True), l_inv)
-    return (multiply(add(ga, _mT(ga)), 0.5),)
+    return (multiply(add(ga, _mH(ga)), 0.5),)
 
 
 def _diag(d: Tensor) -> Tensor:
@@ -328,19 +358,26 @@ def _qr(input: Any, *, full_matrices: bool = False) -> Any:
 
 
 def _tri_solve_right(x: Tensor, r: Tensor) -> Tensor:
-    """x @ inv(r)^T for upper-triangular r, as one triangular solve."""
-    return _mT(_triangular_solve(r, _mT(x), lower=False, adjoint=False))
+    """x @ inv(r)^H for upper-triangular r, as one triangular solve."""
+    return _mH(_triangular_solve(r, _mH(x), lower=False, adjoint=False))
 
 
 def _qr_grad_square_or_tall(q: Tensor, r: Tensor, dq: Tensor, dr: Tensor) -> Tensor:
-    qdq = matmul(q, dq, transpose_a=True)
-    qdq_ = subtract(qdq, _mT(qdq))
-    rdr = matmul(r, dr, transpose_b=True)
-    rdr_ = subtract(rdr, _mT(rdr))
+    qdq = _mm(q, dq, adjoint_a=True)
+    qdq_ = subtract(qdq, _mH(qdq))
+    rdr = _mm(r, dr, adjoint_b=True)
+    rdr_ = subtract(rdr, _mH(rdr))
     tril = _band_part(add(qdq_, rdr_), num_lower=-1, num_upper=0)
-    grad_a = matmul(q, add(dr, _tri_solve_right(tril, r)))
-    grad_b = _tri_solve_right(subtract(dq, matmul(q, qdq)), r)
-    return add(grad_a, grad_b)
+    grad_a = _mm(q, add(dr, _tri_solve_right(tril, r)))
+    grad_b = _tri_solve_right(subtract(dq, _mm(q, qdq)), r)
+    out = add(grad_a, grad_b)
+    if _is_complex(q):
+        # R's diagonal is real: the imaginary part of diag(R dR^H - dQ^H Q) needs TF's
+        # correction term (Roberts & Roberts 2020, arXiv:2009.10071)
+        d = _matrix_diag_part(subtract(rdr, _mH(qdq)), k=0)
+        correction = _diag(subtract(d, _cast(real(d), dtype=d._value.dtype)))
+        out = add(out, _tri_solve_right(_mm(q, correction, adjoint_b=True), r))
+    return out
 
 
 @_qr.defvjp(batched=True)
@@ -360,8 +397,8 @@ def _qr_vjp(grads: tuple[Any, Any], outs: Any, a: Any, *, full_matrices: bool) -
     u = r[..., :, :m]
     dv = dr[..., :, m:]
     du = dr[..., :, :m]
-    dy = matmul(q, dv)
-    dx = _qr_grad_square_or_tall(q, u, add(dq, matmul(y, dv, transpose_b=True)), du)
+    dy = _mm(q, dv)
+    dx = _qr_grad_square_or_tall(q, u, add(dq, _mm(y, dv, adjoint_b=True)), du)
     from tapeflow.ops.array import concat
 
     return (concat([dx, dy], axis=-1),)
