@@ -3,7 +3,8 @@ qr, svd, eigh and trace. Batched over leading axes wherever TF is.
 
 The decompositions' gradients are TF's (the same formulas, written in tapeflow ops), so they
 are differentiable again: QR for square and tall inputs (and wide, as TF), SVD and eigh for
-distinct singular values / eigenvalues.
+distinct singular values / eigenvalues. For complex inputs they use adjoints and TF's extra
+terms (QR's diagonal correction, SVD's phase term); real inputs take the transposes alone.
 """
 
 from __future__ import annotations
@@ -434,20 +435,24 @@ def _safe_reciprocal(x: Tensor, epsilon: float = 1e-20) -> Tensor:
 @_svd.defvjp(batched=True)
 def _svd_vjp(grad: Any, out: Any, a: Tensor, *, compute_uv: bool, full_matrices: bool) -> Any:
     # TF's rule (Townsend 2016; Giles 2008), for distinct nonzero singular values
+    # for complex A the real s and its gradient are cast to A's dtype, as TF does
+    complex_ = _is_complex(a)
     if not compute_uv:
         s, u, v = _svd(a, compute_uv=True, full_matrices=False)
+        grad = _to_complex_like(grad, a)
         return (
-            matmul(
+            _mm(
                 multiply(u, _reshape(grad, shape=(*grad._value.shape[:-1], 1, -1))),
                 v,
-                transpose_b=True,
+                adjoint_b=True,
             ),
         )
     gs, gu, gv = grad
     s, u, v = out
+    gs, s = _to_complex_like(gs, a), _to_complex_like(s, a)
     m, n = a._value.shape[-2:]
     use_adjoint = m > n
-    if use_adjoint:  # differentiate A^T = V S U^T instead, and transpose at the end
+    if use_adjoint:  # differentiate A^H = V S U^H instead, and take the adjoint at the end
         m, n = n, m
         u, v = v, u
         gu, gv = gv, gu
@@ -469,24 +474,28 @@ def _svd_vjp(grad: Any, out: Any, a: Tensor, *, compute_uv: bool, full_matrices:
     s_mat = _diag(s)
     v1 = v[..., :, :m]
     gv1 = gv[..., :, :m]
-    f_u = multiply(f, matmul(u, gu, transpose_a=True))
-    f_v = multiply(f, matmul(v1, gv1, transpose_a=True))
-    term1_nouv = add(
-        add(_diag(gs), matmul(add(f_u, _mT(f_u)), s_mat)), matmul(s_mat, add(f_v, _mT(f_v)))
-    )
-    grad_a = matmul(u, matmul(term1_nouv, v1, transpose_b=True))
+    v_gv = _mm(v1, gv1, adjoint_a=True)
+    f_u = multiply(f, _mm(u, gu, adjoint_a=True))
+    f_v = multiply(f, v_gv)
+    term1_nouv = add(add(_diag(gs), _mm(add(f_u, _mH(f_u)), s_mat)), _mm(s_mat, add(f_v, _mH(f_v))))
+    grad_a = _mm(u, _mm(term1_nouv, v1, adjoint_b=True))
+    if m != n or complex_:
+        s_inv_mat = _diag(_safe_reciprocal(s))
     if m != n:
-        gv1t = _mT(gv1)
-        term2_nous = subtract(gv1t, matmul(matmul(gv1t, v1), v1, transpose_b=True))
+        gv1t = _mH(gv1)
+        term2_nous = subtract(gv1t, _mm(_mm(gv1t, v1), v1, adjoint_b=True))
         if full_matrices:
             v2 = v[..., :, m:n]
             gv2 = gv[..., :, m:n]
-            term2_nous = subtract(
-                term2_nous, matmul(matmul(v1, gv2, transpose_a=True), v2, transpose_b=True)
-            )
-        u_s_inv = matmul(u, _diag(_safe_reciprocal(s)))
-        grad_a = add(grad_a, matmul(u_s_inv, term2_nous))
-    return (_mT(grad_a) if use_adjoint else grad_a,)
+            term2_nous = subtract(term2_nous, _mm(_mm(v1, gv2, adjoint_a=True), v2, adjoint_b=True))
+        u_s_inv = _mm(u, s_inv_mat)
+        grad_a = add(grad_a, _mm(u_s_inv, term2_nous))
+    if complex_:
+        # the phase of each pair of singular vectors is free: TF's term for its gauge
+        diag_v_gv = _diag(_matrix_diag_part(v_gv, k=0))
+        term3_nouv = _mm(s_inv_mat, subtract(_mH(diag_v_gv), diag_v_gv))
+        grad_a = add(grad_a, multiply(_mm(u, _mm(term3_nouv, v1, adjoint_b=True)), 0.5))
+    return (_mH(grad_a) if use_adjoint else grad_a,)
 
 
 def svd(
@@ -509,12 +518,13 @@ def svd(
 @op("SelfAdjointEigV2")
 def _eigh(input: Any) -> Any:
     e, v = np.linalg.eigh(input)  # reads the lower triangle, as TF's kernel
-    return e, v
+    # TF gives complex input complex eigenvalues (imaginary part 0)
+    return e.astype(input.dtype, copy=False), v
 
 
 @_eigh.defvjp(batched=True)
 def _eigh_vjp(grads: tuple[Any, Any], outs: Any, a: Tensor) -> tuple[Any]:
-    # TF's rule for distinct eigenvalues: dA = V (diag(ge) + F o V^T gV) V^T, F_ij = 1/(e_j-e_i),
+    # TF's rule for distinct eigenvalues: dA = V (diag(ge) + F o V^H gV) V^H, F_ij = 1/(e_j-e_i),
     # then kept to the lower triangle that was read (the diagonal counted once)
     ge, gv = grads
     e, v = outs
@@ -528,9 +538,9 @@ def _eigh_vjp(grads: tuple[Any, Any], outs: Any, a: Tensor) -> tuple[Any]:
         ),
         _wrap(1 - np.eye(n, dtype=a._value.dtype)),
     )
-    inner = add(_diag(ge), multiply(f, matmul(v, gv, transpose_a=True)))
-    ga = matmul(v, matmul(inner, v, transpose_b=True))
-    ga = _band_part(add(ga, _mT(ga)), num_lower=-1, num_upper=0)
+    inner = add(_diag(ge), multiply(f, _mm(v, gv, adjoint_a=True)))
+    ga = _mm(v, _mm(inner, v, adjoint_b=True))
+    ga = _band_part(add(ga, _mH(ga)), num_lower=-1, num_upper=0)
     return (subtract(ga, multiply(_diag(_matrix_diag_part(ga, k=0)), 0.5)),)
 
 
