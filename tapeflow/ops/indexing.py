@@ -6,6 +6,7 @@ use.
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 import numpy as np
@@ -352,8 +353,9 @@ def _check_nd_indices(idx: np.ndarray, shape: tuple[int, ...], what: str, op_typ
             where = ",".join(str(int(p)) for p in pos)
             vals = ", ".join(str(int(v)) for v in idx[tuple(pos)])
             dims = ",".join(str(d) for d in shape)
+            where_in = f"{what} " if what else ""
             raise InvalidArgumentError(
-                f"indices[{where}] = [{vals}] does not index into {what} shape [{dims}] "
+                f"indices[{where}] = [{vals}] does not index into {where_in}shape [{dims}] "
                 f"[Op:{op_type}]"
             )
 
@@ -361,7 +363,20 @@ def _check_nd_indices(idx: np.ndarray, shape: tuple[int, ...], what: str, op_typ
 @op("GatherNd", same_dtype=())
 def _gather_nd(params: Any, indices: Any) -> Any:
     idx = np.asarray(indices)
-    _check_nd_indices(idx, np.shape(params), "param", "GatherNd")
+    p_shape = np.shape(params)
+    if not p_shape:
+        raise InvalidArgumentError("params must be at least a vector [Op:GatherNd]")
+    if idx.shape[-1] > len(p_shape):
+        raise InvalidArgumentError(
+            f"index innermost dimension length must be <= params rank; saw: {idx.shape[-1]} "
+            f"vs. {len(p_shape)} [Op:GatherNd]"
+        )
+    if math.prod(idx.shape[:-1]) and not math.prod(p_shape):  # even if no index is bad
+        raise InvalidArgumentError(
+            "Requested more than 0 entries, but params is empty.  Params shape: "
+            f"[{','.join(map(str, p_shape))}] [Op:GatherNd]"
+        )
+    _check_nd_indices(idx, p_shape, "param", "GatherNd")
     if idx.shape[-1] == 0:  # empty index tuples pick the whole tensor each time
         return np.broadcast_to(params, idx.shape[:-1] + np.shape(params)).copy()[()]
     return np.asarray(params)[_index_tuple(idx)][()]
@@ -431,10 +446,21 @@ def gather_nd(
 def _scatter_nd(indices: Any, updates: Any, *, shape: tuple[int, ...]) -> Any:
     idx = np.asarray(indices)
     upd = np.asarray(updates)
+    # TF checks the shape vector's length here, then the output's size
+    _check_scatter_empty(len(shape), idx, upd, "ScatterNd")
+    if not shape:
+        raise InvalidArgumentError("Output must be at least 1-D, got shape: [] [Op:ScatterNd]")
+    if not _valid_empty_output(math.prod(shape), idx.size, upd.size):
+        raise InvalidArgumentError(
+            "Indices and updates specified for empty output.  indices shape: "
+            f"[{','.join(map(str, idx.shape))}] [Op:ScatterNd]"
+        )
     _check_scatter_shapes(idx, upd, shape, "ScatterNd")
     _check_nd_indices(idx, shape, "", "ScatterNd")
+    _check_index_depth(idx, shape, "ScatterNd")
     out = np.zeros(shape, dtype=upd.dtype)
-    np.add.at(out, _index_tuple(idx), upd)  # duplicates add up, as in TF
+    if out.size:  # (an empty output may come with empty index tuples, which NumPy can't use)
+        np.add.at(out, _index_tuple(idx), upd)  # duplicates add up, as in TF
     return out[()]
 
 
@@ -454,6 +480,42 @@ def _gather_nd_batched(grad: Tensor, b: int, indices: Tensor) -> Tensor:
     k = indices._value.shape[-1]
     gathered = _gather_nd(_move_axes(grad, b, 0, k), indices)
     return _move_axes(gathered, b, indices.ndim - 1, 0)
+
+
+def _valid_empty_output(n_out: int, n_indices: int, n_updates: int) -> bool:
+    """TF's ValidEmptyOutputShape: no indices and no updates, or none of the three empty."""
+    if n_indices == 0 and n_updates == 0:
+        return True
+    return n_out != 0 and n_indices != 0 and n_updates != 0
+
+
+def _check_scatter_empty(n_out: int, idx: np.ndarray, upd: np.ndarray, op_type: str) -> None:
+    # empty index tuples (indices.shape[-1] == 0) have no elements: any updates fail here
+    if not _valid_empty_output(n_out, idx.size, upd.size):
+        raise InvalidArgumentError(
+            f"Indices and updates specified for empty output shape [Op:{op_type}]"
+        )
+
+
+def _check_index_depth(idx: np.ndarray, shape: tuple[int, ...], op_type: str) -> None:
+    # TF's scatter kernels have no case for empty index tuples (an empty output never gets there)
+    if idx.shape[-1] == 0 and math.prod(shape):
+        raise InvalidArgumentError(
+            "Only indices.shape[-1] values between 1 and 5 are currently supported.  "
+            f"Requested rank: 0 [Op:{op_type}]"
+        )
+
+
+def _check_tensor_scatter(
+    idx: np.ndarray, upd: np.ndarray, shape: tuple[int, ...], op_type: str
+) -> None:
+    """TensorScatterUpdate/Add's checks, in TF's order."""
+    _check_scatter_empty(math.prod(shape), idx, upd, op_type)
+    if not shape:
+        raise InvalidArgumentError(f"Output must be at least 1-D, got shape: [] [Op:{op_type}]")
+    _check_scatter_shapes(idx, upd, shape, op_type)
+    _check_nd_indices(idx, shape, "", op_type)
+    _check_index_depth(idx, shape, op_type)
 
 
 def _check_scatter_shapes(
@@ -517,10 +579,10 @@ def scatter_nd(
 @op("TensorScatterUpdate", same_dtype=(0, 2))
 def _tensor_scatter_update(tensor: Any, indices: Any, updates: Any) -> Any:
     idx, upd = np.asarray(indices), np.asarray(updates)
-    _check_scatter_shapes(idx, upd, np.shape(tensor), "TensorScatterUpdate")
-    _check_nd_indices(idx, np.shape(tensor), "", "TensorScatterUpdate")
+    _check_tensor_scatter(idx, upd, np.shape(tensor), "TensorScatterUpdate")
     out = np.array(tensor, copy=True)
-    out[_index_tuple(idx)] = upd
+    if out.size:
+        out[_index_tuple(idx)] = upd
     return out[()]
 
 
@@ -557,10 +619,10 @@ def tensor_scatter_nd_update(
 @op("TensorScatterAdd", same_dtype=(0, 2))
 def _tensor_scatter_add(tensor: Any, indices: Any, updates: Any) -> Any:
     idx, upd = np.asarray(indices), np.asarray(updates)
-    _check_scatter_shapes(idx, upd, np.shape(tensor), "TensorScatterAdd")
-    _check_nd_indices(idx, np.shape(tensor), "", "TensorScatterAdd")
+    _check_tensor_scatter(idx, upd, np.shape(tensor), "TensorScatterAdd")
     out = np.array(tensor, copy=True)
-    np.add.at(out, _index_tuple(idx), upd)
+    if out.size:
+        np.add.at(out, _index_tuple(idx), upd)
     return out[()]
 
 
