@@ -170,3 +170,40 @@ def test_solves_with_extra_right_hand_side_axes_match_numpy():
     singular[1, 1] = 0.0  # substitution: inf/nan in the columns that meet the zero pivot
     x = tf.linalg.triangular_solve(singular, np.ones((2, 3, 1))).numpy()
     assert x.shape == (2, 3, 1) and np.isfinite(x[:, 0]).all() and not np.isfinite(x[:, 1:]).any()
+
+
+def _complex(shape, seed):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+def _abs2(x):
+    return tf.math.real(x * tf.math.conj(x))
+
+
+def _hermitian_pd(x):
+    # elementwise, not x^H x: MatMul's gradient does not conjugate complex inputs yet
+    top = x[:3]
+    return top + tf.math.conj(tf.transpose(top)) + 12.0 * tf.eye(3, dtype=x.dtype)
+
+
+COMPLEX_CASES = {  # real outputs of complex inputs (phase-invariant for singular/eigen vectors)
+    "Qr": lambda x: [tf.math.real(tf.linalg.qr(x)[0] * (1 + 2j)), tf.math.imag(tf.linalg.qr(x)[1])],
+    "Svd": lambda x: [tf.linalg.svd(x)[0], _abs2(tf.linalg.svd(x)[1]), _abs2(tf.linalg.svd(x)[2])],
+    "Svd-values": lambda x: tf.linalg.svd(x, compute_uv=False),
+    "SelfAdjointEigV2": lambda x: [
+        tf.math.real(e) if i == 0 else _abs2(e)
+        for i, e in enumerate(tf.linalg.eigh(_hermitian_pd(x)))
+    ],
+    "Cholesky": lambda x: tf.math.real(tf.linalg.cholesky(_hermitian_pd(x)) * (1 - 1j)),
+}
+
+
+@pytest.mark.parametrize("case", COMPLEX_CASES)
+def test_jacobian_through_complex_rules_matches_row_by_row(case):
+    x = tf.constant(_complex((4, 3), 7))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        outs = _outputs(COMPLEX_CASES[case](x))
+    for y in outs:
+        _compare(tape, y, [x])
