@@ -327,3 +327,20 @@ def second_order_complex(tf):
             z = _wsum(tf, g, 105)
         out[name] = outer.gradient(z, a)
     return out
+
+
+@case
+def matmul_complex(tf):
+    # MatMul's gradient conjugates the other operand, for every transpose/adjoint combination
+    a, b, w = _complex((3, 2), 1), _complex((2, 4), 2), _complex((3, 4), 3)
+    out = {}
+    for ta, tb in [(False, False), (True, False), (False, True), (True, True)]:
+        aa = tf.constant(a.T if ta else a)
+        bb = tf.constant(b.T if tb else b)
+        with tf.GradientTape() as t:
+            t.watch([aa, bb])
+            c = tf.matmul(aa, bb, transpose_a=ta, transpose_b=tb)
+            d = tf.matmul(aa, bb, adjoint_a=ta, adjoint_b=tb)
+            y = tf.math.real(tf.reduce_sum(c * w)) + tf.math.imag(tf.reduce_sum(d * w))
+        out[f"t{int(ta)}{int(tb)}"] = t.gradient(y, [aa, bb])
+    return out

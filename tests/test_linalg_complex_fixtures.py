@@ -18,20 +18,7 @@ def test_every_case_has_tf_values():
     assert set(FIXTURE["cases"]) == set(CASES)
 
 
-# The rules' own matmuls are differentiated for a second derivative, and MatMul's VJP
-# (tapeflow/ops/linalg.py) does not conjugate complex operands yet; strict, so fixing it shows
-KNOWN_FAILURES = {"second_order_complex": "MatMul's gradient does not conjugate complex inputs"}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_FAILURES[n], strict=True))
-        if n in KNOWN_FAILURES
-        else n
-        for n in sorted(CASES)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_case_matches_tf(name):
     got = CASES[name](tf)
     want = FIXTURE["cases"][name]

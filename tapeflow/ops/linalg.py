@@ -17,7 +17,7 @@ from tapeflow.errors import InvalidArgumentError
 from tapeflow.op import FLOATS_COMPLEX, op, require_dtype
 from tapeflow.ops import math as _math
 from tapeflow.ops.array import _reshape, _transpose, broadcast_to, squeeze
-from tapeflow.ops.math import conj, maximum, multiply, rsqrt, square
+from tapeflow.ops.math import conj, conj_if_complex, maximum, multiply, rsqrt, square
 from tapeflow.ops.reduce import _euclidean_norm, normalize_axis, reduce_max, reduce_sum
 from tapeflow.tensor import Tensor, _wrap, convert_to_tensor
 
@@ -51,7 +51,9 @@ def _matmul_vjp(
     transpose_b: bool,
     needs: tuple[bool, bool],
 ) -> tuple[Any, Any]:
-    # C = op(A) op(B): dA = G op(B)^T (transposed back if A was), dB = op(A)^T G (likewise)
+    # C = op(A) op(B): dA = G op(B)^H (transposed back if A was), dB = op(A)^H G (likewise);
+    # as TF, the conjugates are taken first and the transposes are plain
+    a, b = conj_if_complex(a), conj_if_complex(b)
     ga = gb = None
     if needs[0]:
         if transpose_a:
