@@ -344,3 +344,29 @@ def matmul_complex(tf):
             y = tf.math.real(tf.reduce_sum(c * w)) + tf.math.imag(tf.reduce_sum(d * w))
         out[f"t{int(ta)}{int(tb)}"] = t.gradient(y, [aa, bb])
     return out
+
+
+@case
+def complex_products_powers_and_norms(tf):
+    # einsum conjugates the other operands, pow both its rules' factors, and the euclidean
+    # norm (a real value in a complex dtype) takes only the upstream's real part
+    a, b, w = (
+        tf.constant(_complex((3, 2), 4)),
+        tf.constant(_complex((2, 4), 5)),
+        _complex((3, 4), 6),
+    )
+    ones = tf.ones([3, 4], tf.complex128)
+    fns = {
+        "einsum": lambda: tf.einsum("ij,jk->ik", a, b),
+        "pow_constant": lambda: tf.matmul(a**3, b),
+        "pow_tensor": lambda: tf.matmul(tf.pow(a, a), b),
+        "norm": lambda: tf.cast(tf.norm(a), tf.complex128) * ones,
+        "norm_axis": lambda: tf.cast(tf.norm(a, axis=1, keepdims=True), tf.complex128) * ones,
+    }
+    out = {}
+    for name, f in fns.items():
+        with tf.GradientTape() as t:
+            t.watch([a, b])
+            y = tf.math.real(tf.reduce_sum(f() * tf.constant(w)))
+        out[name] = t.gradient(y, [a, b], unconnected_gradients="zero")
+    return out

@@ -408,7 +408,8 @@ def _einsum_vjp(grad: Tensor, out: Tensor, *inputs: Tensor, equation: str) -> tu
         sources += [t for j, t in enumerate(terms) if j != i] + [e for e, _ in eyes]
         available = set("".join(sources))
         kept = "".join(c for c in target if c in available)
-        operands = [grad] + [t for j, t in enumerate(inputs) if j != i] + [m for _, m in eyes]
+        others = [conj_if_complex(t) for j, t in enumerate(inputs) if j != i]
+        operands = [grad, *others, *(m for _, m in eyes)]
         g = _einsum(*operands, equation=",".join(sources) + "->" + batch + kept)
         if len(kept) < len(target):  # letters summed within X_i alone: broadcast back
             g_shape = dict(zip(kept, g._value.shape[len(lead) :]))

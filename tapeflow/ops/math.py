@@ -247,14 +247,18 @@ def _pow_vjp(
         c = y._value
         if not needs[1] and type(c) in _REAL_SCALARS:  # x ** 4: a constant exponent
             gx = grad_times(grad, _scaled_pow(x, c=float(c), scale=float(c)))
-        else:
-            gx = grad_times(grad, multiply(y, pow(x, subtract(y, 1))))
+        else:  # TF's rule on the conjugates, for complex x and y
+            xc, yc = conj_if_complex(x), conj_if_complex(y)
+            gx = grad_times(grad, multiply(yc, pow(xc, subtract(yc, 1))))
     gy = None
     if needs[1]:
         from tapeflow.ops.transcendental import log
 
-        safe_log = where(greater(x, 0), log(where(greater(x, 0), x, 1)), 0)
-        gy = grad_times(grad, multiply(out, safe_log))
+        xc = conj_if_complex(x)
+        # log x where defined: x > 0 for real x (TF's choice), x != 0 for complex
+        mask = not_equal(xc, 0) if _is_complex(x) else greater(xc, 0)
+        safe_log = where(mask, log(where(mask, xc, 1)), 0)
+        gy = grad_times(grad, multiply(conj_if_complex(out), safe_log))
     return gx, gy
 
 

@@ -364,6 +364,8 @@ def _euclidean_norm_vjp(
     # d |x| = x / |x|. Deliberately 0 at the zero vector (TF gives nan there). Batched as it
     # stands: _unreduce keeps grad's leading axes and the product broadcasts over them.
     norm = _unreduce(out, x, axis, keepdims)
+    if x._value.dtype.kind == "c":  # the norm is real: only the upstream's real part counts
+        grad = cast(real(grad), x.dtype)
     return (multiply(_unreduce(grad, x, axis, keepdims), _div_no_nan(x, norm)),)
 
 
