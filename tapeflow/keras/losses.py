@@ -20,6 +20,7 @@ from tapeflow.tensor import Tensor, convert_to_tensor
 
 __all__ = [
     "Loss",
+    "LossFunctionWrapper",
     "MeanSquaredError",
     "MeanAbsoluteError",
     "BinaryCrossentropy",
@@ -223,6 +224,23 @@ class _Wrapper(Loss):
 
     def call(self, y_true: Any, y_pred: Any) -> Tensor:
         return type(self).fn(y_true, y_pred, **self._kwargs)
+
+
+class LossFunctionWrapper(Loss):
+    """A per-sample loss function made a `Loss` (what `compile(loss=fn)` uses)."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Tensor],
+        reduction: str | None = "sum_over_batch_size",
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name or getattr(fn, "__name__", None), reduction)
+        self.fn, self._kwargs = fn, kwargs
+
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        return self.fn(y_true, y_pred, **self._kwargs)
 
 
 class MeanSquaredError(_Wrapper):

@@ -1,7 +1,5 @@
-"""tf.keras.Model (subclassing), tf.keras.Sequential and tf.keras.Input.
-
-`Model.compile`/`fit`/`evaluate`/`predict` are not here yet: train with a GradientTape loop.
-"""
+"""tf.keras.Model (subclassing), tf.keras.Sequential and tf.keras.Input; training
+(`compile`, `fit`, `evaluate`, `predict`) is in trainer.py."""
 
 from __future__ import annotations
 
@@ -10,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from tapeflow.keras.layers import Layer
+from tapeflow.keras.trainer import Trainer
 from tapeflow.keras.variables import auto_name, name_scope, standardize_dtype
 from tapeflow.tensor import constant
 
@@ -45,7 +44,7 @@ def Input(
     return KerasTensor((batch_size, *dims), standardize_dtype(dtype or "float32"), name)
 
 
-class Model(Layer):
+class Model(Trainer, Layer):
     """Subclass it: make layers in `__init__`, use them in `call`; its weights are theirs.
 
     >>> import tapeflow as tf

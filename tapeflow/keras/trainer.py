@@ -1,0 +1,388 @@
+"""Model.compile, fit, evaluate and predict, as Keras 3 runs them (its `Trainer`).
+
+A training step is Keras 3's `train_step`: the model called with `training=True`, the
+compiled loss, its gradient by a GradientTape, `optimizer.apply_gradients`, then the
+metrics updated with that step's predictions. The logged "loss" is the mean of the batch
+losses weighted by batch size; the logs, like Keras's, are sorted by name.
+
+Data is NumPy arrays or tensors (`x`, `y`, cut into batches of `batch_size`, the last one
+partial, shuffled each epoch with tapeflow's global random stream) or any iterable of
+`(x, y)` or `(x, y, sample_weight)` batches, such as a `tf.data.Dataset`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from tapeflow.keras import callbacks as callbacks_module
+from tapeflow.keras import losses as losses_module
+from tapeflow.keras import metrics as metrics_module
+from tapeflow.keras import optimizers as optimizers_module
+from tapeflow.op import variable_types
+from tapeflow.ops.random import generator
+from tapeflow.tape import GradientTape
+from tapeflow.tensor import Tensor, constant
+
+__all__ = ["Trainer"]
+
+
+def _is_array(x: Any) -> bool:
+    return isinstance(x, (np.ndarray, Tensor)) or type(x) in variable_types
+
+
+def _as_array(x: Any) -> np.ndarray:
+    arr = np.asarray(x.numpy() if hasattr(x, "numpy") else x)
+    # Keras's array adapter: floating data is fed as float32 (its floatx)
+    return arr.astype(np.float32) if arr.dtype.kind == "f" else arr
+
+
+def _unpack(data: Any) -> tuple[Any, Any, Any]:
+    """Keras's unpack_x_y_sample_weight: a batch is x, (x,), (x, y) or (x, y, weight)."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError(
+        "Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
+        f"found: {data}"
+    )
+
+
+class _Data:
+    """One pass over the data per call: batches of arrays, or the elements of an iterable."""
+
+    def __init__(
+        self, x: Any, y: Any, sample_weight: Any, batch_size: int | None, shuffle: bool
+    ) -> None:
+        self.arrays: list[np.ndarray | None] | None = None
+        self.iterable: Any = None
+        if _is_array(x) or (isinstance(x, (list, tuple)) and y is not None):
+            self.arrays = [_as_array(a) if a is not None else None for a in (x, y, sample_weight)]
+            self.batch_size = batch_size or 32
+            self.size = len(self.arrays[0])  # type: ignore[arg-type]
+            self.num_batches: int | None = math.ceil(self.size / self.batch_size)
+        else:
+            if y is not None:
+                raise ValueError(
+                    "When providing `x` as a dataset or another iterable of batches, `y` "
+                    f"should not be passed: the batches hold the targets. Received: y={y}"
+                )
+            self.iterable = x
+            try:
+                self.num_batches = len(x)
+            except TypeError:
+                self.num_batches = None
+        self.shuffle = shuffle
+
+    def __iter__(self) -> Iterator[tuple[Any, Any, Any]]:
+        if self.iterable is not None:
+            yield from (_unpack(batch) for batch in self.iterable)
+            return
+        assert self.arrays is not None
+        order = generator(None).permutation(self.size) if self.shuffle else np.arange(self.size)
+        for start in range(0, self.size, self.batch_size):
+            idx = order[start : start + self.batch_size]
+            x, y, w = (None if a is None else constant(a[idx]) for a in self.arrays)
+            yield x, y, w
+
+
+def _split(x: Any, y: Any, sample_weight: Any, validation_split: float) -> Any:
+    """The last `validation_split` of the samples (before any shuffling) for validation."""
+    if not _is_array(x):
+        raise ValueError(
+            "`validation_split` is only supported for Tensors or NumPy arrays, "
+            f"found following types in the input: {[type(x)]}"
+        )
+    arrays = [None if a is None else _as_array(a) for a in (x, y, sample_weight)]
+    n = len(arrays[0])  # type: ignore[arg-type]
+    split_at = math.floor(n * (1.0 - validation_split))
+    if split_at in (0, n):
+        raise ValueError(
+            f"Training data contains {n} samples, which is not sufficient to split it into a "
+            f"validation and training set as specified by `validation_split={validation_split}`"
+            ". Either provide more data, or a different value for the `validation_split` "
+            "argument."
+        )
+    train = tuple(None if a is None else a[:split_at] for a in arrays)
+    val = tuple(None if a is None else a[split_at:] for a in arrays)
+    return train, val
+
+
+def _metric_name(identifier: Any, metric: Any) -> str:
+    if isinstance(identifier, str):
+        return identifier
+    return str(getattr(metric, "name", None) or getattr(metric, "__name__", "metric"))
+
+
+def _resolve_metric(identifier: Any, y_true: Any, y_pred: Any) -> metrics_module.Metric:
+    """Keras's get_metric: "accuracy" becomes binary, sparse or categorical accuracy by the
+    shapes of the labels and predictions."""
+    if str(identifier).lower() in ("accuracy", "acc"):
+        t_shape, p_shape = y_true.shape.as_list(), y_pred.shape.as_list()
+        if p_shape[-1] == 1:
+            metric: Any = metrics_module.BinaryAccuracy(name=str(identifier))
+        elif len(t_shape) < len(p_shape) or (t_shape[-1] == 1 and p_shape[-1] > 1):
+            metric = metrics_module.SparseCategoricalAccuracy(name=str(identifier))
+        else:
+            metric = metrics_module.CategoricalAccuracy(name=str(identifier))
+    else:
+        metric = metrics_module.get(identifier)
+    if not isinstance(metric, metrics_module.Metric):
+        metric = metrics_module.MeanMetricWrapper(metric)
+    metric.name = _metric_name(identifier, metric)
+    return metric
+
+
+class Trainer:
+    """The training half of `tf.keras.Model` (mixed into it)."""
+
+    compiled = False
+    optimizer: Any = None
+    loss: Any = None
+    stop_training = False
+
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        metrics: list[Any] | None = None,
+        run_eagerly: bool = False,
+        jit_compile: Any = "auto",
+    ) -> None:
+        """Sets the optimizer, loss and metrics `fit` and `evaluate` use (tapeflow always
+        runs eagerly: `run_eagerly` and `jit_compile` change nothing)."""
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = loss
+        fn = losses_module.get(loss)
+        self._compile_loss = (
+            fn
+            if fn is None or isinstance(fn, losses_module.Loss)
+            else losses_module.LossFunctionWrapper(fn)
+        )
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._metric_identifiers = list(metrics or [])
+        self._compile_metrics: list[metrics_module.Metric] | None = None  # built on first use
+        self.compiled = True
+
+    def _assert_compiled(self, method: str) -> None:
+        if not self.compiled:
+            raise ValueError(
+                f"You must call `compile()` before using the model in `{method}()`."
+                if method != "fit"
+                else "You must call `compile()` before calling `fit()`."
+            )
+
+    @property
+    def metrics(self) -> list[metrics_module.Metric]:
+        if not self.compiled:
+            return []
+        return [self._loss_tracker, *(self._compile_metrics or [])]
+
+    @property
+    def metrics_names(self) -> list[str]:
+        # Keras 3 lists the compiled metrics as one entry, "compile_metrics"
+        if not self.compiled:
+            return []
+        return ["loss", "compile_metrics"] if self._metric_identifiers else ["loss"]
+
+    def reset_metrics(self) -> None:
+        for m in self.metrics:
+            m.reset_state()
+
+    def compute_loss(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> Any:
+        if self._compile_loss is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return self._compile_loss(y, y_pred, sample_weight)
+
+    def compute_metrics(
+        self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None
+    ) -> dict[str, float]:
+        if self._compile_metrics is None:
+            self._compile_metrics = [
+                _resolve_metric(m, y, y_pred) for m in self._metric_identifiers
+            ]
+        for m in self._compile_metrics:
+            m.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self) -> dict[str, float]:
+        return {m.name: float(m.result().numpy()) for m in self.metrics}
+
+    def train_step(self, data: Any) -> dict[str, float]:
+        x, y, sample_weight = _unpack(data)
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)  # type: ignore[operator]
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        self._loss_tracker.update_state(loss, sample_weight=int(x.shape[0]))
+        variables = self.trainable_weights  # type: ignore[attr-defined]
+        if variables:
+            grads = tape.gradient(loss, variables)
+            self.optimizer.apply_gradients(zip(grads, variables))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data: Any) -> dict[str, float]:
+        x, y, sample_weight = _unpack(data)
+        y_pred = self(x, training=False)  # type: ignore[operator]
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        self._loss_tracker.update_state(loss, sample_weight=int(x.shape[0]))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data: Any) -> Any:
+        x, _, _ = _unpack(data)
+        return self(x, training=False)  # type: ignore[operator]
+
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: Any = "auto",
+        callbacks: list[Any] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+    ) -> callbacks_module.History:
+        """Trains for `epochs` epochs; returns the History of the logs of each epoch.
+
+        >>> import numpy as np
+        >>> import tapeflow as tf
+        >>> model = tf.keras.Sequential(
+        ...     [tf.keras.Input(shape=(1,)), tf.keras.layers.Dense(1, kernel_initializer="ones")]
+        ... )
+        >>> model.compile(optimizer=tf.keras.optimizers.SGD(0.1), loss="mse")
+        >>> x = np.array([[1.0], [2.0]])
+        >>> history = model.fit(x, 2 * x, epochs=2, shuffle=False, verbose=0)
+        >>> [round(v, 4) for v in history.history["loss"]]
+        [2.5, 0.265]
+        """
+        self._assert_compiled("fit")
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = _split(x, y, sample_weight, validation_split)
+        data = _Data(x, y, sample_weight, batch_size, shuffle)
+        cbs = callbacks_module.CallbackList(
+            callbacks,
+            add_history=True,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=epochs,
+            steps=data.num_batches,
+        )
+        self.stop_training = False
+        cbs.on_train_begin()
+        training_logs: dict[str, float] | None = None
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            logs: dict[str, float] = {}
+            step = 0
+            for step, batch in enumerate(data):
+                cbs.on_train_batch_begin(step)
+                logs = self.train_step(batch)
+                cbs.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = dict(logs)
+            if validation_data is not None:
+                val_logs = self._evaluate(
+                    _unpack(validation_data)
+                    if _is_array_data(validation_data)
+                    else (validation_data, None, None),
+                    batch_size,
+                    cbs,
+                )
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            training_logs = epoch_logs
+            if self.stop_training:
+                break
+        cbs.on_train_end(training_logs)
+        return self.history  # type: ignore[attr-defined]
+
+    def _evaluate(
+        self, xyw: tuple[Any, Any, Any], batch_size: int | None, cbs: Any
+    ) -> dict[str, float]:
+        data = _Data(*xyw, batch_size, shuffle=False)
+        cbs.on_test_begin()
+        self.reset_metrics()
+        logs: dict[str, float] = {}
+        for step, batch in enumerate(data):
+            cbs.on_test_batch_begin(step)
+            logs = self.test_step(batch)
+            cbs.on_test_batch_end(step, logs)
+        logs = dict(sorted(logs.items()))
+        cbs.on_test_end(logs)
+        return logs
+
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        sample_weight: Any = None,
+        callbacks: list[Any] | None = None,
+        return_dict: bool = False,
+    ) -> Any:
+        """The loss and metrics over the data: a number when there is only the loss, else a
+        list (loss first, then the metrics in the order given to `compile`) or a dict."""
+        self._assert_compiled("evaluate")
+        data = _Data(x, y, sample_weight, batch_size, shuffle=False)
+        cbs = callbacks_module.CallbackList(
+            callbacks,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=1,
+            steps=data.num_batches,
+        )
+        logs = self._evaluate((x, y, sample_weight), batch_size, cbs)
+        if return_dict:
+            return logs
+        names = [m.name for m in self.metrics]
+        results = [logs[n] for n in names if n in logs]
+        results += [v for k, v in logs.items() if k not in names]
+        return results[0] if len(results) == 1 else results
+
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        callbacks: list[Any] | None = None,
+    ) -> Any:
+        """The model's outputs for `x` in batches, joined into one NumPy array."""
+        data = _Data(x, None, None, batch_size, shuffle=False)
+        cbs = callbacks_module.CallbackList(
+            callbacks,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=1,
+            steps=data.num_batches,
+        )
+        cbs.on_predict_begin()
+        outputs = []
+        for step, batch in enumerate(data):
+            cbs.on_predict_batch_begin(step)
+            outputs.append(np.asarray(self.predict_step(batch[0]).numpy()))
+            cbs.on_predict_batch_end(step)
+        cbs.on_predict_end()
+        return np.concatenate(outputs)
+
+
+def _is_array_data(data: Any) -> bool:
+    return isinstance(data, (tuple, list)) and len(data) in (2, 3) and _is_array(data[0])
