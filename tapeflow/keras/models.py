@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,121 @@ class Model(Trainer, Layer):
     [[3, 4], [4], [4, 1], [1]]
     """
 
+    def summary(
+        self,
+        line_length: int | None = None,
+        positions: list[float] | None = None,
+        print_fn: Any = None,
+    ) -> None:
+        """Prints Keras 3's table of the layers, their output shapes and parameter counts,
+        then the totals, as Keras prints it when stdout is not a terminal (no colours).
+
+        >>> import tapeflow as tf
+        >>> model = tf.keras.Sequential(
+        ...     [tf.keras.Input(shape=(3,)), tf.keras.layers.Dense(2, name="out")], name="model"
+        ... )
+        >>> model.summary(line_length=50)
+        Model: "model"
+        ┏━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━┓
+        ┃ Layer (type)        ┃ Output Shape   ┃ Param # ┃
+        ┡━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━┩
+        │ out (Dense)         │ (None, 2)      │       8 │
+        └─────────────────────┴────────────────┴─────────┘
+         Total params: 8 (32.00 B)
+         Trainable params: 8 (32.00 B)
+         Non-trainable params: 0 (0.00 B)
+        """
+        # Keras: 88 columns, or the terminal's width less 4 (76 when stdout is not a terminal)
+        line_length = line_length or min(88, shutil.get_terminal_size().columns - 4)
+        positions = positions or [0.45, 0.80, 1.0]
+        widths, used = [], 0
+        for pos in positions:
+            widths.append(int(pos * line_length) - used)
+            used += widths[-1]
+        # rich's table, `line_length` wide: each cell has a space either side, and when the
+        # columns with their padding and borders are too wide they shrink evenly
+        cells = [w + 2 for w in widths]
+        excess = sum(cells) + len(cells) + 1 - line_length
+        if excess > 0:
+            cells = _ratio_reduce(excess, cells)
+        rows = []
+        for layer in self.layers:
+            shape = getattr(self, "_output_shapes", {}).get(id(layer))  # Sequential's
+            count = sum(v.shape.num_elements() or 0 for v in layer.weights)
+            rows.append(
+                [
+                    f"{layer.name} ({type(layer).__name__})",
+                    "?" if shape is None else str(shape),
+                    f"{count:,}" if layer.built else "0 (unbuilt)",
+                ]
+            )
+        lines = [f'Model: "{self.name}"']
+        lines += _table(["Layer (type)", "Output Shape", "Param #"], rows, cells)
+        optimizer = self.optimizer if self.compiled else None
+        groups = [
+            ("Trainable", self.trainable_weights),
+            ("Non-trainable", self.non_trainable_weights),
+        ]
+        if optimizer is not None and optimizer.built:
+            groups.append(("Optimizer", optimizer.variables))
+        counts = [(label, *_size(ws)) for label, ws in groups]
+        total = (sum(c[1] for c in counts), sum(c[2] for c in counts))
+        for label, n, nbytes in [("Total", *total), *counts]:
+            lines.append(f" {label} params: {n:,} ({_memory(nbytes)})")
+        text = "\n".join(lines)
+        if print_fn is None:
+            print(text)
+        else:
+            print_fn(text)
+
+
+def _ratio_reduce(total: int, values: list[int]) -> list[int]:
+    """rich's ratio_reduce with equal ratios: takes `total` off the values, evenly."""
+    result, remaining, parts = [], total, len(values)
+    for value in values:
+        cut = min(value, round(remaining / parts))
+        result.append(value - cut)
+        remaining -= cut
+        parts -= 1
+    return result
+
+
+def _table(header: list[str], rows: list[list[str]], cells: list[int]) -> list[str]:
+    """rich's table with a rule between rows; the last column right-aligned, as Keras's
+    summary sets it."""
+
+    def rule(left: str, fill: str, mid: str, right: str) -> str:
+        return left + mid.join(fill * w for w in cells) + right
+
+    def row(values: list[str], bar: str) -> str:
+        aligned = [
+            v.rjust(w - 2) if i == len(values) - 1 else v.ljust(w - 2)
+            for i, (v, w) in enumerate(zip(values, cells))
+        ]
+        return bar + bar.join(f" {v} " for v in aligned) + bar
+
+    lines = [rule("┏", "━", "┳", "┓"), row(header, "┃"), rule("┡", "━", "╇", "┩")]
+    for i, values in enumerate(rows):
+        if i:
+            lines.append(rule("├", "─", "┼", "┤"))
+        lines.append(row(values, "│"))
+    lines.append(rule("└", "─", "┴", "┘"))
+    return lines
+
+
+def _size(weights: list[Any]) -> tuple[int, int]:
+    """The number of values in `weights` and their bytes."""
+    sizes = [(v.shape.num_elements() or 0, v.dtype.size) for v in weights]
+    return sum(n for n, _ in sizes), sum(n * b for n, b in sizes)
+
+
+def _memory(nbytes: float) -> str:
+    for unit in ["B", "KB", "MB", "GB", "TB"]:
+        if nbytes / 1024 < 1:
+            return f"{nbytes:.2f} {unit}"
+        nbytes /= 1024
+    return f"{nbytes:.2f} PB"
+
 
 class Sequential(Model):
     """A stack of layers, each called on the previous one's output.
@@ -86,6 +202,7 @@ class Sequential(Model):
         super().__init__(trainable=trainable, name=name)
         self._layers: list[Layer] = []
         self._input: KerasTensor | None = None
+        self._output_shapes: dict[int, tuple[int | None, ...]] = {}
         for layer in layers or ():
             self.add(layer, rebuild=False)
         self._build_if_shaped()
@@ -133,10 +250,14 @@ class Sequential(Model):
 
     def build(self, input_shape: Any) -> None:
         # Keras traces the layers on a symbolic input; running them once on a batch of one
-        # zero input gives each layer its input shape the same way.
+        # zero input gives each layer its input shape the same way, and its output shape
+        # for `summary` (with the batch size the model was built with: None or a number)
         shape = tuple(1 if d is None else d for d in input_shape)
+        x = constant(np.zeros(shape, np.float32))
         with name_scope(self.name, caller=self):
-            self.call(constant(np.zeros(shape, np.float32)))
+            for layer in self._layers:
+                x = layer(x)
+                self._output_shapes[id(layer)] = (input_shape[0], *x.shape.as_list()[1:])
         self.built = True
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:

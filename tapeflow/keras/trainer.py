@@ -218,8 +218,14 @@ class Trainer:
     def get_metrics_result(self) -> dict[str, float]:
         return {m.name: float(m.result().numpy()) for m in self.metrics}
 
+    def _symbolic_build(self, x: Any) -> None:
+        # Keras builds the model from the data's spec: the batch size stays open (None)
+        if not self.built:  # type: ignore[attr-defined]
+            self.build((None, *x.shape.as_list()[1:]))  # type: ignore[attr-defined]
+
     def train_step(self, data: Any) -> dict[str, float]:
         x, y, sample_weight = _unpack(data)
+        self._symbolic_build(x)
         with GradientTape() as tape:
             y_pred = self(x, training=True)  # type: ignore[operator]
             loss = self.compute_loss(x, y, y_pred, sample_weight)
@@ -232,6 +238,7 @@ class Trainer:
 
     def test_step(self, data: Any) -> dict[str, float]:
         x, y, sample_weight = _unpack(data)
+        self._symbolic_build(x)
         y_pred = self(x, training=False)  # type: ignore[operator]
         loss = self.compute_loss(x, y, y_pred, sample_weight)
         self._loss_tracker.update_state(loss, sample_weight=int(x.shape[0]))
@@ -239,6 +246,7 @@ class Trainer:
 
     def predict_step(self, data: Any) -> Any:
         x, _, _ = _unpack(data)
+        self._symbolic_build(x)
         return self(x, training=False)  # type: ignore[operator]
 
     def fit(
