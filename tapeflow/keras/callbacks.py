@@ -101,8 +101,9 @@ _HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
 
 
 def _sorted_logs(logs: dict[str, Any] | None) -> dict[str, Any]:
-    # Keras's pythonify_logs: callbacks see the logs as Python floats, sorted by name
-    return {k: float(v) for k, v in sorted((logs or {}).items())}
+    # Keras's pythonify_logs: callbacks see the logs sorted by name, numbers as Python floats
+    # (predict's batch "outputs" stay as they are)
+    return {k: v if k == "outputs" else float(v) for k, v in sorted((logs or {}).items())}
 
 
 class CallbackList(Callback):

@@ -386,8 +386,9 @@ class Trainer:
         outputs = []
         for step, batch in enumerate(data):
             cbs.on_predict_batch_begin(step)
-            outputs.append(np.asarray(self.predict_step(batch[0]).numpy()))
-            cbs.on_predict_batch_end(step)
+            output = self.predict_step(batch[0])
+            outputs.append(np.asarray(output.numpy()))
+            cbs.on_predict_batch_end(step, {"outputs": output})
         cbs.on_predict_end()
         return np.concatenate(outputs)
 

@@ -1,0 +1,142 @@
+"""Keras compile/fit/evaluate/predict, metrics, callbacks and summary against what real TF 2.21
+with Keras 3 gave for the same code (tests/keras_fit_cases.py; the fixture is made by
+tests/fixtures/make_keras_fit_fixtures.py)."""
+
+import doctest
+import importlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from keras_fit_cases import CASES, Y_REG, X, captured, masked
+
+import tapeflow as tf
+
+FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "keras_fit_tf.json").read_text())
+
+
+def test_every_case_has_tf_values():
+    assert set(FIXTURE["cases"]) == set(CASES)
+
+
+def _compare(got, want, where):
+    if isinstance(want, dict) and "dtype" not in want:
+        assert isinstance(got, dict) and list(got) == list(want), f"{where}: {got!r}"
+        for k in want:
+            _compare(got[k], want[k], f"{where}.{k}")
+        return
+    if want is None or isinstance(want, (str, bool)):
+        assert got == want, f"{where}: tapeflow {got!r}, TF {want!r}"
+        return
+    if isinstance(want, list):
+        assert isinstance(got, (list, tuple)) and len(got) == len(want), f"{where}: {got!r}"
+        for i, (g, w) in enumerate(zip(got, want)):
+            _compare(g, w, f"{where}[{i}]")
+        return
+    if isinstance(want, (int, float)):
+        assert isinstance(got, (int, float)) and not isinstance(got, bool), f"{where}: {got!r}"
+        assert type(got) is type(want) or isinstance(want, float), f"{where}: {got!r}"
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=where)
+        return
+    arr = np.asarray(got.numpy() if hasattr(got, "numpy") else got)
+    assert arr.dtype.name == want["dtype"], f"{where}: dtype {arr.dtype} vs TF {want['dtype']}"
+    assert list(arr.shape) == want["shape"], f"{where}: shape {arr.shape} vs TF {want['shape']}"
+    # float32 rounding, accumulated over a few epochs of training
+    np.testing.assert_allclose(arr, np.asarray(want["value"]), rtol=1e-5, atol=1e-6, err_msg=where)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_case_matches_tf(name):
+    got = CASES[name](tf)
+    want = FIXTURE["cases"][name]
+    assert set(got) == set(want)
+    for key in want:
+        _compare(got[key], want[key], f"{name}.{key}")
+
+
+@pytest.mark.parametrize("module", ["callbacks", "metrics", "models", "trainer"])
+def test_docstring_examples(module):
+    result = doctest.testmod(importlib.import_module(f"tapeflow.keras.{module}"))
+    assert result.failed == 0
+
+
+def test_progress_bar_text():
+    # the exact bytes of one redraw and the final line, timing aside
+    text = FIXTURE["cases"]["fit_sparse_verbose1"]["text"]
+    assert text.startswith("Epoch 1/3\n\x1b[1m3/3\x1b[0m \x1b[32m" + "━" * 20 + "\x1b[0m\x1b[37m")
+    assert "\x1b[1mTs\x1b[0m T/step - accuracy: " in text
+    bar = tf.keras.callbacks.Progbar(target=40)
+    with captured() as out:
+        bar.update(1, [("loss", 0.5)])
+        bar.update(40, [("loss", 0.00012)])
+    first, final = out.getvalue().split("\r")[1:]
+    first = first.rstrip("\b")  # the next redraw's backspaces
+    assert first.startswith("\x1b[1m 1/40\x1b[0m \x1b[37m" + "━" * 20 + "\x1b[0m \x1b[1m")
+    assert first.endswith(" - loss: 0.5000")
+    assert masked(final) == (
+        "\x1b[1m40/40\x1b[0m \x1b[32m" + "━" * 20 + "\x1b[0m\x1b[37m\x1b[0m "
+        "\x1b[1mTs\x1b[0m T/step - loss: 1.2000e-04\n"
+    )
+
+
+def test_fit_shuffles_with_the_global_seed_and_keeps_the_last_partial_batch():
+    def run(shuffle):
+        tf.random.set_seed(3)
+        model = tf.keras.Sequential([tf.keras.Input(shape=(3,)), tf.keras.layers.Dense(1)])
+        model.compile(optimizer=tf.keras.optimizers.SGD(0.05), loss="mse")
+        seen = []
+        model.fit(
+            X,
+            np.arange(50, dtype=np.float32),
+            batch_size=16,
+            epochs=2,
+            shuffle=shuffle,
+            verbose=0,
+            callbacks=[
+                tf.keras.callbacks.LambdaCallback(
+                    on_train_batch_begin=lambda batch, logs: seen.append(batch)
+                )
+            ],
+        )
+        return model.get_weights(), seen
+
+    (a, steps), (b, _), (c, _) = run(True), run(True), run(False)
+    assert steps == [0, 1, 2, 3] * 2  # 16 + 16 + 16 + 2
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))
+    assert not all(np.array_equal(u, v) for u, v in zip(a, c))
+
+
+def test_iterable_without_length_counts_up_to_unknown_then_knows():
+    def batches():
+        for i in range(0, 50, 20):
+            yield X[i : i + 20], Y_REG[i : i + 20]
+
+    class Batches:
+        def __iter__(self):
+            return batches()
+
+    model = tf.keras.Sequential([tf.keras.Input(shape=(3,)), tf.keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with captured() as out:
+        history = model.fit(Batches(), epochs=2)
+    assert "\r      1/Unknown \x1b[1m" in out.getvalue()  # Keras: no bar before the end is known
+    lines = masked(out.getvalue()).split("\n")
+    for line in lines[1], lines[3]:
+        assert line.startswith("\x1b[1m3/3\x1b[0m \x1b[32m" + "━" * 20 + "\x1b[0m\x1b[37m\x1b[0m ")
+    assert len(history.history["loss"]) == 2
+
+
+def test_errors():
+    model = tf.keras.Sequential([tf.keras.Input(shape=(3,)), tf.keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match=r"You must call `compile\(\)` before calling `fit"):
+        model.fit(X, Y_REG)
+    model.compile(optimizer="adam", loss="mse")
+    with pytest.raises(ValueError, match="validation_split"):
+        model.fit(X[:1], Y_REG[:1], validation_split=0.5, verbose=0)
+    with pytest.raises(ValueError, match="Could not interpret metric identifier: nope"):
+        tf.keras.metrics.get("nope")
+    with pytest.raises(ValueError, match="isn't able to automatically determine"):
+        model.fit(X, Y_REG, verbose=0, callbacks=[tf.keras.callbacks.EarlyStopping("score")])
+    with pytest.warns(UserWarning, match="Early stopping conditioned on metric `val_loss`"):
+        model.fit(X, Y_REG, verbose=0, callbacks=[tf.keras.callbacks.EarlyStopping()])
