@@ -2,8 +2,10 @@
 with Keras 3 gave for the same code (tests/keras_fit_cases.py; the fixture is made by
 tests/fixtures/make_keras_fit_fixtures.py)."""
 
+import contextlib
 import doctest
 import importlib
+import io
 import json
 from pathlib import Path
 
@@ -140,3 +142,26 @@ def test_errors():
         model.fit(X, Y_REG, verbose=0, callbacks=[tf.keras.callbacks.EarlyStopping("score")])
     with pytest.warns(UserWarning, match="Early stopping conditioned on metric `val_loss`"):
         model.fit(X, Y_REG, verbose=0, callbacks=[tf.keras.callbacks.EarlyStopping()])
+
+
+def test_summary_is_plain_text_on_a_terminal_too():
+    # a deliberate difference (README): Keras draws it with rich in bold and colour there
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    model = tf.keras.Sequential([tf.keras.Input(shape=(3,)), tf.keras.layers.Dense(2)])
+    with contextlib.redirect_stdout(Terminal()) as out:
+        model.summary()
+    assert "\x1b" not in out.getvalue()
+    assert (
+        out.getvalue().startswith('Model: "') and " Total params: 8 (32.00 B)\n" in out.getvalue()
+    )
+
+
+def test_readme_fit_example_runs():
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Keras\n") :]
+    first, second = (block.split("```")[0] for block in section.split("```python\n")[1:3])
+    with captured():
+        exec(first + second, {})

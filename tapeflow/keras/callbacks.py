@@ -472,7 +472,5 @@ class LambdaCallback(Callback):
 
     def __init__(self, **hooks: Callable[..., None]) -> None:
         super().__init__()
-        for name, fn in hooks.items():
-            if name not in _HOOKS:
-                raise TypeError(f"LambdaCallback got an unexpected keyword argument '{name}'")
-            setattr(self, name, fn)
+        # as Keras, any keyword becomes an attribute: the hooks replace the no-op methods
+        vars(self).update(hooks)
