@@ -374,6 +374,17 @@ def normalization_layers(tf):
     }
 
 
+def softmax_layer(tf):
+    layer = tf.keras.layers.Softmax(name="sm")
+    x = tf.constant(X)
+    masked = tf.keras.layers.Softmax(axis=0, name="sm0")(x, mask=tf.constant(X > 0))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x)
+        loss = tf.reduce_sum(y * tf.constant(W1.T[:4, :3]))
+    return {"y": y, "masked": masked, "grad": tape.gradient(loss, x), "vars": len(layer.variables)}
+
+
 CASES = {
     f.__name__: f
     for f in (
@@ -388,6 +399,7 @@ CASES = {
         optimizer_reprs,
         training_loop,
         normalization_layers,
+        softmax_layer,
     )
 }
 CASES.update({f"optimizer_{k}": _optimizer_case(*v) for k, v in OPTIMIZERS.items()})

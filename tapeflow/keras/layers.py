@@ -37,6 +37,7 @@ __all__ = [
     "Dropout",
     "ReLU",
     "Activation",
+    "Softmax",
     "BatchNormalization",
     "LayerNormalization",
 ]
@@ -451,6 +452,22 @@ class Activation(Layer):
 
     def call(self, inputs: Any) -> Any:
         return self.activation(inputs)
+
+
+class Softmax(Layer):
+    """softmax over `axis` (the last by default); a `mask` gives masked entries probability 0."""
+
+    def __init__(self, axis: int = -1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.axis = axis
+        self.built = True
+
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        x = convert_to_tensor(inputs)
+        if mask is not None:  # Keras: a large negative number where the mask is False
+            keep = _math.cast(convert_to_tensor(mask), x.dtype)
+            x = add(x, _math.multiply(_math.subtract(1.0, keep), -1e9))
+        return _nn.softmax(x, axis=self.axis)
 
 
 class BatchNormalization(Layer):
