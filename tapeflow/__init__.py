@@ -108,6 +108,8 @@ from tapeflow.ops.functional import (
 )
 from tapeflow.ops.indexing import (
     boolean_mask,
+    dynamic_partition,
+    dynamic_stitch,
     gather,
     gather_nd,
     scatter_nd,
@@ -155,6 +157,7 @@ from tapeflow.ops.reduce import (
     argmin,
     cumprod,
     cumsum,
+    histogram_fixed_width,
     reduce_all,
     reduce_any,
     reduce_logsumexp,
@@ -165,7 +168,7 @@ from tapeflow.ops.reduce import (
     reduce_sum,
 )
 from tapeflow.ops.slicing import strided_slice
-from tapeflow.ops.sort import argsort, searchsorted, sort, unique
+from tapeflow.ops.sort import argsort, searchsorted, sort, unique, unique_with_counts
 from tapeflow.ops.transcendental import (
     acos,
     acosh,
@@ -226,6 +229,13 @@ math = _namespace(
         "segment_sum": _indexing.segment_sum,
         "unsorted_segment_sum": _indexing.unsorted_segment_sum,
         "bincount": _indexing.bincount,
+        "segment_mean": _indexing.segment_mean,
+        "unsorted_segment_mean": _indexing.unsorted_segment_mean,
+        "confusion_matrix": _indexing.confusion_matrix,
+        "in_top_k": _sort.in_top_k,
+        "log_sigmoid": _nn.log_sigmoid,
+        "rint": round,
+        "accumulate_n": add_n,
         "l2_normalize": _linalg.l2_normalize,
     },
 )

@@ -314,6 +314,7 @@ SPECS: list[OpSpec] = [
     OpSpec("IsFinite", tf.math.is_finite, np.isfinite, order=0),
     OpSpec("SquaredDifference", tf.math.squared_difference, lambda x, y: (x - y) ** 2, broadcast()),
     OpSpec("DivNoNan", tf.math.divide_no_nan, np.divide, broadcast(), domain=_positive()),
+    OpSpec("MulNoNan", tf.math.multiply_no_nan, np.multiply, broadcast()),
     OpSpec("Xlogy", tf.math.xlogy, lambda x, y: x * np.log(y), broadcast(), domain=_positive()),
     OpSpec("Xdivy", tf.math.xdivy, np.divide, broadcast(), domain=_positive()),
     OpSpec("AddN", lambda x, y: tf.add_n([x, y, x]), lambda x, y: 2 * x + y, same(2)),
@@ -355,6 +356,14 @@ SPECS: list[OpSpec] = [
         hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=3).map(lambda s: (s,)),
     ),
     OpSpec("Unique", tf.unique, custom=_unique_check),
+    OpSpec(
+        "UniqueWithCounts",
+        lambda x: tf.unique_with_counts(tf.reshape(tf.round(x), [-1])).count,
+        lambda x: np.unique(np.round(x).reshape(-1), return_counts=True)[1][
+            np.argsort(np.unique(np.round(x).reshape(-1), return_index=True)[1])
+        ],
+        order=0,
+    ),
     OpSpec(
         "SegmentSum",
         lambda x: tf.math.segment_sum(x, [0, 0, 2]),

@@ -22,6 +22,7 @@ from tapeflow.ops.array import (
     _tensor,
     _transpose,
     _value,
+    concat,
     lead_shape,
 )
 from tapeflow.tape import zeros_like_np
@@ -37,6 +38,11 @@ __all__ = [
     "tensor_scatter_nd_update",
     "tensor_scatter_nd_add",
     "boolean_mask",
+    "dynamic_partition",
+    "dynamic_stitch",
+    "segment_mean",
+    "unsorted_segment_mean",
+    "confusion_matrix",
 ]
 
 
@@ -677,3 +683,114 @@ def boolean_mask(tensor: Any, mask: Any, axis: Any = None, name: str = "boolean_
     flat = _reshape(x, shape=(*shape[:ax], int(np.prod(covered)), *shape[ax + m.ndim :]))
     idx = np.flatnonzero(m).astype(np.int64)
     return _gather(flat, _wrap(idx), axis=ax, batch_dims=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Partitions, stitches, segment means and counts, built on the gathers and scatters above (so
+# their gradients are those ops' gradients, as TF's are)
+
+
+def _int_values(x: Any) -> np.ndarray:
+    return np.asarray(_tensor(x)._value)
+
+
+def dynamic_partition(
+    data: Any, partitions: Any, num_partitions: int, name: str | None = None
+) -> list[Tensor]:
+    """The rows of `data` split into `num_partitions` tensors by the partition of each row.
+
+    >>> import tapeflow as tf
+    >>> [p.numpy().tolist() for p in tf.dynamic_partition([10, 20, 30], [1, 0, 1], 2)]
+    [[20], [10, 30]]
+    """
+    data, parts = _tensor(data), _int_values(partitions)
+    outside = (parts < 0) | (parts >= num_partitions)
+    if outside.any():
+        where = tuple(int(i) for i in np.argwhere(outside)[0])
+        raise InvalidArgumentError(
+            f"partitions{list(where)} = {parts[where]} is not in [0, {num_partitions}) "
+            "[Op:DynamicPartition]"
+        )
+    # rows of the partitions' rank collapse into one axis, so each part is one gather
+    flat = _reshape(data, shape=(-1, *data._value.shape[parts.ndim :]))
+    return [
+        _gather(flat, np.flatnonzero(parts.reshape(-1) == i).astype(np.int64), axis=0, batch_dims=0)
+        for i in builtins.range(num_partitions)
+    ]
+
+
+def dynamic_stitch(indices: Any, data: Any, name: str | None = None) -> Tensor:
+    """Interleaves the rows of each `data[m]` into one tensor at positions `indices[m]`; where
+    positions repeat, the later row wins.
+
+    >>> import tapeflow as tf
+    >>> tf.dynamic_stitch([[0, 2], [1]], [[1.0, 3.0], [2.0]]).numpy().tolist()
+    [1.0, 2.0, 3.0]
+    """
+    idx = [_int_values(i) for i in indices]
+    values = [_tensor(d) for d in data]
+    inner = values[0]._value.shape[idx[0].ndim :]
+    rows = [_reshape(v, shape=(-1, *inner)) for v in values]
+    positions = np.concatenate([i.reshape(-1) for i in idx]).astype(np.int64)
+    size = int(positions.max()) + 1 if positions.size else 0
+    base = np.zeros((size, *inner), values[0]._value.dtype)
+    stacked = concat(rows, axis=0) if len(rows) > 1 else rows[0]
+    return _tensor_scatter_update(base, positions[:, None], stacked)
+
+
+def unsorted_segment_mean(
+    data: Any, segment_ids: Any, num_segments: Any, name: str | None = None
+) -> Tensor:
+    """The mean of the rows of `data` in each of `num_segments` segments (0 for an empty one).
+
+    >>> import tapeflow as tf
+    >>> tf.math.unsorted_segment_mean([1.0, 2.0, 4.0], [1, 1, 0], 3).numpy().tolist()
+    [4.0, 1.5, 0.0]
+    """
+    from tapeflow.ops.math import realdiv
+
+    data, ids = _tensor(data), _int_values(segment_ids)
+    n = int(getattr(num_segments, "_value", num_segments))
+    sums = unsorted_segment_sum(data, ids, n)
+    counts = np.bincount(ids[ids >= 0].reshape(-1), minlength=n)[:n]
+    shape = (n,) + (1,) * (sums.ndim - 1)
+    return realdiv(sums, np.maximum(counts, 1).reshape(shape).astype(data._value.dtype))
+
+
+def segment_mean(data: Any, segment_ids: Any, name: str | None = None) -> Tensor:
+    """The mean of the rows of `data` by sorted `segment_ids` (`segment_ids[-1] + 1` rows).
+
+    >>> import tapeflow as tf
+    >>> tf.math.segment_mean([1.0, 2.0, 4.0], [0, 0, 1]).numpy().tolist()
+    [1.5, 4.0]
+    """
+    ids = _int_values(segment_ids)
+    return unsorted_segment_mean(data, ids, int(ids[-1]) + 1 if ids.size else 0)
+
+
+def confusion_matrix(
+    labels: Any,
+    predictions: Any,
+    num_classes: Any = None,
+    weights: Any = None,
+    dtype: Any = dtypes.int32,
+    name: str | None = None,
+) -> Tensor:
+    """Counts (or sums `weights` of) each (label, prediction) pair: rows are labels.
+
+    >>> import tapeflow as tf
+    >>> tf.math.confusion_matrix([0, 1, 1], [0, 1, 0]).numpy().tolist()
+    [[1, 0], [1, 1]]
+    """
+    lab, pred = _int_values(labels).reshape(-1), _int_values(predictions).reshape(-1)
+    for what, v in (("labels", lab), ("predictions", pred)):
+        if v.size and v.min() < 0:
+            raise InvalidArgumentError(f"`{what}` contains negative values.")
+    if num_classes is None:
+        n = int(max(lab.max(initial=-1), pred.max(initial=-1))) + 1
+    else:
+        n = int(num_classes)
+    w = np.ones(lab.shape) if weights is None else _int_values(weights).reshape(-1)
+    out: np.ndarray = np.zeros((n, n), dtypes.as_dtype(dtype).as_numpy_dtype)
+    np.add.at(out, (lab, pred), w.astype(out.dtype))
+    return _wrap(out)

@@ -56,6 +56,7 @@ __all__ = [
     "add_n",
     "mod",
     "polyval",
+    "multiply_no_nan",
 ]
 
 
@@ -584,6 +585,23 @@ def _div_no_nan_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[An
     y = conj_if_complex(y)
     gy = grad_times(grad, _div_no_nan(_div_no_nan(negative(conj_if_complex(x)), y), y))
     return _div_no_nan(grad, y), gy
+
+
+@op("MulNoNan")
+def multiply_no_nan(x: Any, y: Any) -> Any:
+    """x * y, but 0 wherever y is 0 (even when x is inf or nan).
+
+    >>> import tapeflow as tf
+    >>> tf.math.multiply_no_nan([float("inf"), 2.0], [0.0, 3.0]).numpy().tolist()
+    [0.0, 6.0]
+    """
+    return np.where(y == 0, np.zeros((), np.result_type(x, y)), x * y)[()]
+
+
+@multiply_no_nan.defvjp(batched=True)
+def _multiply_no_nan_vjp(grad: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple[Any, Any]:
+    # TF's rule: each factor's gradient is the other times the upstream, with no nan either
+    return multiply_no_nan(grad, conj_if_complex(y)), multiply_no_nan(conj_if_complex(x), grad)
 
 
 def divide_no_nan(x: Any, y: Any, name: str | None = None) -> Tensor:

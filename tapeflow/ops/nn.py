@@ -597,3 +597,13 @@ def dropout(
 
 def _dims(shape: tuple[int, ...]) -> str:
     return ",".join(str(d) for d in shape)
+
+
+def log_sigmoid(x: Any, name: str | None = None) -> Tensor:
+    """log(sigmoid(x)), computed as -softplus(-x) (no overflow for large |x|), as TF does.
+
+    >>> import tapeflow as tf
+    >>> round(float(tf.math.log_sigmoid(0.0)), 4)
+    -0.6931
+    """
+    return negative(softplus(negative(convert_to_tensor(x))))

@@ -507,3 +507,21 @@ def argmin(
     [1, 0]
     """
     return _arg_call(_argmin, input, axis, output_type)
+
+
+def histogram_fixed_width(
+    values: Any, value_range: Any, nbins: int = 100, dtype: Any = dtypes.int32, name: Any = None
+) -> Tensor:
+    """Counts of `values` in `nbins` equal bins over `value_range`; values outside fall into
+    the first or last bin, as TF's.
+
+    >>> import tapeflow as tf
+    >>> tf.histogram_fixed_width([0.0, 1.0, 9.0], [0.0, 10.0], nbins=2).numpy().tolist()
+    [2, 1]
+    """
+    v = np.asarray(convert_to_tensor(values)._value, dtype=np.float64).reshape(-1)
+    lo, hi = (float(r) for r in np.asarray(convert_to_tensor(value_range)._value))
+    bins = np.clip(np.floor((v - lo) / (hi - lo) * nbins), 0, nbins - 1).astype(np.int64)
+    counts: np.ndarray = np.bincount(bins, minlength=nbins)
+    counts = counts.astype(dtypes.as_dtype(dtype).as_numpy_dtype)
+    return convert_to_tensor(counts)

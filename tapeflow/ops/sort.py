@@ -27,6 +27,8 @@ __all__ = [
     "sort",
     "argsort",
     "unique",
+    "unique_with_counts",
+    "in_top_k",
     "TopKV2",
     "Unique",
     "searchsorted",
@@ -173,6 +175,42 @@ def _unique(x: Any, *, out_idx: Any = np.int32) -> Any:
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
     return np.asarray(x)[first[order]], rank[inverse.reshape(-1)].astype(out_idx)
+
+
+UniqueWithCounts = collections.namedtuple("UniqueWithCounts", ["y", "idx", "count"])
+
+
+@op("UniqueWithCounts", differentiable=False, same_dtype=())
+def _unique_with_counts(x: Any, *, out_idx: Any = np.int32) -> Any:
+    y, idx = _unique.forward(x, out_idx=out_idx)
+    return y, idx, np.bincount(idx, minlength=len(y)).astype(out_idx)
+
+
+def unique_with_counts(
+    x: Any, out_idx: Any = dtypes.int32, name: str | None = None
+) -> UniqueWithCounts:
+    """unique's values and indices, and how often each value occurs.
+
+    >>> import tapeflow as tf
+    >>> tf.unique_with_counts([5, 5, 3]).count.numpy().tolist()
+    [2, 1]
+    """
+    return UniqueWithCounts(*_unique_with_counts(x, out_idx=dtypes.as_dtype(out_idx)._np))
+
+
+def in_top_k(targets: Any, predictions: Any, k: int, name: str | None = None) -> Tensor:
+    """Whether each row's target class is among its `k` largest predictions (TF: ties at the
+    k-th value count as in).
+
+    >>> import tapeflow as tf
+    >>> tf.math.in_top_k([1, 0], [[0.1, 0.9], [0.2, 0.8]], 1).numpy().tolist()
+    [True, False]
+    """
+    pred = np.asarray(_tensor(predictions)._value)
+    t = np.asarray(_tensor(targets)._value).reshape(-1)
+    target_values = pred[np.arange(len(t)), t]
+    larger = (pred > target_values[:, None]).sum(axis=1)
+    return convert_to_tensor(larger < k)
 
 
 def unique(x: Any, out_idx: Any = dtypes.int32, name: str | None = None) -> Unique:
