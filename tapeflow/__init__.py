@@ -10,7 +10,7 @@ import types
 from typing import Any
 
 from tapeflow import context as _context
-from tapeflow import dtypes, errors, keras, nest
+from tapeflow import data, dtypes, errors, keras, nest
 from tapeflow import explain as _explain
 from tapeflow import function as _function
 from tapeflow import testing as _testing
