@@ -89,9 +89,9 @@ class Dataset:
         return _TensorDataset(tensors)
 
     @staticmethod
-    def range(*args: Any, dtype: Any = dtypes.int64, name: str | None = None) -> Dataset:
+    def range(*args: Any, output_type: Any = dtypes.int64, name: str | None = None) -> Dataset:
         """`range(stop)`, `range(start, stop[, step])` as a dataset of int64 scalars."""
-        return _RangeDataset(*args, dtype=dtype)
+        return _RangeDataset(*args, dtype=output_type)
 
     @staticmethod
     def from_generator(
@@ -196,9 +196,8 @@ class Dataset:
     def reduce(self, initial_state: Any, reduce_func: Callable[..., Any], name: Any = None) -> Any:
         """Folds the elements into a state with `reduce_func(state, element)`, eagerly."""
         state = structure.normalize_fn_output(initial_state)
-        for element in self:
-            args = element if type(element) is tuple else (element,)
-            state = structure.normalize_fn_output(reduce_func(state, *args))
+        for element in self:  # the element is one argument here, even a tuple (TF)
+            state = structure.normalize_fn_output(reduce_func(state, element))
         return state
 
     # -- inspection and iteration
