@@ -317,7 +317,7 @@ class _TensorSliceDataset(Dataset):
 
     def __init__(self, tensors: Any) -> None:
         element = structure.normalize(tensors)
-        arrays = []
+        arrays: list[np.ndarray] = []
         for t in structure.flatten(element):
             a = np.array(t._value, copy=True)  # a snapshot, as TF copies the input into a tensor
             if a.ndim == 0:
@@ -374,11 +374,10 @@ class _RangeDataset(Dataset):
     _tf_name = "_RangeDataset"
 
     def __init__(self, *args: Any, dtype: Any = dtypes.int64) -> None:
-        bounds = [_int(a) if a is not None else None for a in args]
-        if len(bounds) == 1:
-            bounds = [0, bounds[0]]
-        self._start, self._stop = bounds[0], bounds[1]  # stop None: counting forever
-        self._step = bounds[2] if len(bounds) > 2 else 1
+        bounds = [0, *args] if len(args) == 1 else list(args)
+        self._start: int = _int(bounds[0])
+        self._stop = None if bounds[1] is None else _int(bounds[1])  # None: counting forever
+        self._step: int = _int(bounds[2]) if len(bounds) > 2 else 1
         if self._step == 0:
             raise InvalidArgumentError("step must be a non-zero integer. [Op:RangeDataset] name: ")
         self._dtype = dtypes.as_dtype(dtype)
@@ -403,9 +402,10 @@ class _RangeDataset(Dataset):
         return self, self._indices
 
     def _cardinality(self) -> int:
-        if self._stop is None:
+        stop = self._stop
+        if stop is None:
             return INFINITE_CARDINALITY
-        return max(0, math.ceil((self._stop - self._start) / self._step))
+        return max(0, math.ceil((stop - self._start) / self._step))
 
 
 class _GeneratorDataset(Dataset):
@@ -468,8 +468,8 @@ class _ZipDataset(Dataset):
                 )
         self._inputs: list[Dataset] = flat
         specs = [d._spec for d in flat]
-        self._spec = specs[0] if not nest.is_nested(datasets) else nest.pack_sequence_as(
-            datasets, specs
+        self._spec = (
+            specs[0] if not nest.is_nested(datasets) else nest.pack_sequence_as(datasets, specs)
         )
 
     def _iter_flat(self) -> Iterator[Flat]:
@@ -551,8 +551,8 @@ def _stack(chunk: list[Flat]) -> Flat:
                 if math.prod(shape) != math.prod(first):
                     raise _iterator_error(
                         "Cannot add tensor to the batch: number of elements does not match. "
-                        f"Shapes are: [tensor]: {_shape_text(shape)}, [batch]: "
-                        f"{_shape_text(first)}"
+                        f"Shapes are: [tensor]: {_shape_text(first)}, [batch]: "
+                        f"{_shape_text(shape)}"
                     )
                 raise _iterator_error(
                     f"Cannot batch tensors with different shapes in component {i}. First "
@@ -594,8 +594,8 @@ class _PaddedBatchDataset(_BatchDataset):
         outer = TensorShape([batch_size if drop_remainder else None])
         batched = [TensorSpec(outer + sh, s.dtype) for sh, s in zip(shapes, specs)]
         spec = input_dataset._spec
-        self._spec = batched[0] if isinstance(spec, TensorSpec) else nest.pack_sequence_as(
-            spec, batched
+        self._spec = (
+            batched[0] if isinstance(spec, TensorSpec) else nest.pack_sequence_as(spec, batched)
         )
 
     def _iter_flat(self) -> Iterator[Flat]:
@@ -616,7 +616,7 @@ class _PaddedBatchDataset(_BatchDataset):
                     )
             batch = np.full([len(arrays), *target], value, dtype=arrays[0].dtype)
             for k, a in enumerate(arrays):
-                batch[(k, *(slice(0, n) for n in a.shape))] = a
+                batch[k][tuple(slice(0, n) for n in a.shape)] = a
             out.append(batch)
         return tuple(out)
 
