@@ -206,3 +206,26 @@ def test_get_next_at_the_end_raises_out_of_range():
     it.get_next()
     with pytest.raises(tf.errors.OutOfRangeError):
         it.get_next()
+
+
+# -- the README's deliberate differences for tf.data
+
+
+def test_map_learns_its_spec_from_two_stand_in_calls_when_built():
+    seen = []
+    ds = tf.data.Dataset.range(5).batch(2).map(lambda x: seen.append(x.numpy().tolist()) or x)
+    assert seen == [[0], [1, 1]]  # built: zeros with the unknown dimension 1, ones with 2
+    assert str(ds.element_spec.shape) == "(None,)"
+
+
+def test_range_refuses_unknown_keywords():
+    with pytest.raises(TypeError):
+        tf.data.Dataset.range(3, dtype=tf.int32)
+
+
+def test_readme_example():
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    code = readme.split("## tf.data (first slice)")[1].split("```python\n")[1].split("```")[0]
+    scope = {}
+    exec(code, scope)
+    assert scope["features"].shape == (4, 3) and scope["labels"].dtype == tf.int64
