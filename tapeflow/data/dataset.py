@@ -268,6 +268,16 @@ class OwnedIterator:
             raise OutOfRangeError("End of sequence [Op:IteratorGetNext] name: ") from None
 
 
+def _snapshot(value: Any) -> Any:
+    """A read-only copy of an array (as TF copies its input into a tensor); elements and
+    batches are views of it, and tensors are immutable."""
+    if not isinstance(value, np.ndarray):
+        return value
+    a = value.copy()
+    a.flags.writeable = False
+    return a
+
+
 def _row(a: Any, i: int) -> Any:
     # a row of a 1-d string (object) array stays a 0-d array: a string scalar tensor holds one
     return a[i, ...] if a.dtype == object and a.ndim == 1 else a[i]
@@ -319,14 +329,13 @@ class _TensorSliceDataset(Dataset):
         element = structure.normalize(tensors)
         arrays: list[np.ndarray] = []
         for t in structure.flatten(element):
-            a = np.array(t._value, copy=True)  # a snapshot, as TF copies the input into a tensor
+            a = _snapshot(t._value)
             if a.ndim == 0:
                 raise ValueError("Unbatching a tensor is only supported for rank >= 1")
             if arrays and a.shape[0] != arrays[0].shape[0]:
                 raise ValueError(
                     f"Dimensions {arrays[0].shape[0]} and {a.shape[0]} are not compatible"
                 )
-            a.flags.writeable = False  # batches are views of it; tensors are immutable
             arrays.append(a)
         self._arrays = arrays
         self._n = arrays[0].shape[0]
@@ -360,7 +369,7 @@ class _TensorDataset(Dataset):
 
     def __init__(self, tensors: Any) -> None:
         element = structure.normalize(tensors)
-        self._flat = tuple(t._value for t in structure.flatten(element))
+        self._flat = tuple(_snapshot(t._value) for t in structure.flatten(element))
         self._spec = structure.spec_of(element)
 
     def _iter_flat(self) -> Iterator[Flat]:

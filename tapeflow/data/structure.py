@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from tapeflow import nest
-from tapeflow.tensor import Tensor, TensorShape, _wrap, constant
+from tapeflow.tensor import Tensor, TensorShape, _wrap, constant, convert_to_tensor
 from tapeflow.tensor_spec import TensorSpec
 
 
@@ -27,8 +27,9 @@ def normalize(value: Any) -> Any:
         return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
     if value is None:
         raise ValueError("Invalid `element`. `element` should not be empty.")
-    # tf.constant's conversion, for its errors ("Can't convert non-rectangular ...")
-    return value if isinstance(value, Tensor) else constant(value)
+    if isinstance(value, (list, int, float, bool, str, bytes)):
+        return constant(value)  # tf.constant's errors ("Can't convert non-rectangular ...")
+    return convert_to_tensor(value)  # no copy: a dataset that keeps it copies it once
 
 
 def normalize_fn_output(value: Any) -> Any:
