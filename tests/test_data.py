@@ -229,3 +229,11 @@ def test_readme_example():
     scope = {}
     exec(code, scope)
     assert scope["features"].shape == (4, 3) and scope["labels"].dtype == tf.int64
+
+
+def test_docstring_examples():
+    import doctest
+
+    from tapeflow.data import dataset
+
+    assert doctest.testmod(dataset).failed == 0

@@ -48,11 +48,6 @@ def _call(fn: Callable[..., Any], spec: Any, flat: Flat) -> Any:
     return fn(*element) if type(element) is tuple else fn(element)
 
 
-def _flat_output(value: Any) -> tuple[Flat, Any]:
-    out = structure.normalize_fn_output(value)
-    return tuple(t._value for t in structure.flatten(out)), structure.spec_of(out)
-
-
 class Dataset:
     """A sequence of elements, each a tensor or a (nested) tuple or dict of tensors.
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from tapeflow import nest
-from tapeflow.tensor import Tensor, TensorShape, _wrap, constant, convert_to_tensor
+from tapeflow.tensor import TensorShape, _wrap, constant, convert_to_tensor
 from tapeflow.tensor_spec import TensorSpec
 
 
@@ -51,10 +51,6 @@ def pack(spec: Any, flat: Any) -> Any:
 def spec_of(structure: Any) -> Any:
     """The TensorSpec structure of a structure of Tensors."""
     return nest.map_structure(lambda t: TensorSpec(t.shape, t.dtype), structure)
-
-
-def value_of(t: Tensor) -> Any:
-    return t._value
 
 
 def map_specs(fn: Any, spec: Any) -> Any:
