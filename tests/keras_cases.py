@@ -385,6 +385,66 @@ def softmax_layer(tf):
     return {"y": y, "masked": masked, "grad": tape.gradient(loss, x), "vars": len(layer.variables)}
 
 
+def image_and_token_layers(tf):
+    import contextlib
+    import io
+
+    img = tf.constant(np.sin(np.arange(2 * 7 * 7 * 3, dtype=np.float32)).reshape(2, 7, 7, 3))
+    conv = tf.keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu", name="c1")
+    conv2 = tf.keras.layers.Conv2D(2, (2, 3), dilation_rate=2, use_bias=False, name="c2")
+    conv.build(img.shape)
+    conv2.build(img.shape)
+    conv.kernel.assign(np.cos(np.arange(108, dtype=np.float32)).reshape(3, 3, 3, 4) * 0.3)
+    conv.bias.assign([0.1, -0.1, 0.0, 0.2])
+    conv2.kernel.assign(np.sin(np.arange(36, dtype=np.float32)).reshape(2, 3, 3, 2))
+    emb = tf.keras.layers.Embedding(5, 3, name="emb")
+    emb.build((None,))
+    emb.embeddings.assign(np.arange(15, dtype=np.float32).reshape(5, 3) / 10)
+    ids = tf.constant([[0, 4, 2], [1, 1, 3]])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(img)
+        a = conv(img)
+        b = conv2(img)
+        pooled = [
+            tf.keras.layers.MaxPooling2D(name="mp")(a),
+            tf.keras.layers.AveragePooling2D(pool_size=3, strides=1, padding="same", name="ap")(b),
+            tf.keras.layers.GlobalAveragePooling2D(name="gap")(a),
+            tf.keras.layers.GlobalMaxPooling2D(keepdims=True, name="gmp")(b),
+            tf.keras.layers.Reshape((-1, 2), name="rs")(a),
+        ]
+        e = emb(ids)
+        tokens = [
+            tf.keras.layers.GlobalAveragePooling1D(name="gap1")(e),
+            tf.keras.layers.GlobalMaxPooling1D(name="gmp1")(e),
+        ]
+        loss = sum(tf.reduce_sum(p**2) for p in pooled + tokens)
+    grads = tape.gradient(loss, [img, conv.kernel, conv.bias, conv2.kernel, emb.embeddings])
+    grads = [tf.convert_to_tensor(g) for g in grads]  # the embedding's is IndexedSlices
+    cnn = tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(28, 28, 1)),
+            tf.keras.layers.Conv2D(8, 3, activation="relu", name="conv2d"),
+            tf.keras.layers.MaxPooling2D(name="max_pooling2d"),
+            tf.keras.layers.Conv2D(16, 3, activation="relu", padding="same", name="conv2d_1"),
+            tf.keras.layers.GlobalAveragePooling2D(name="global_average_pooling2d"),
+            tf.keras.layers.Dense(10, name="dense"),
+        ],
+        name="cnn",
+    )
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        cnn.summary(line_length=76)
+    return {
+        "a": a,
+        "b": b,
+        "pooled": pooled,
+        "tokens": tokens,
+        "grads": grads,
+        "paths": [v.path for v in conv.variables + emb.variables],
+        "summary": text.getvalue(),
+    }
+
+
 CASES = {
     f.__name__: f
     for f in (
@@ -400,6 +460,7 @@ CASES = {
         training_loop,
         normalization_layers,
         softmax_layer,
+        image_and_token_layers,
     )
 }
 CASES.update({f"optimizer_{k}": _optimizer_case(*v) for k, v in OPTIMIZERS.items()})

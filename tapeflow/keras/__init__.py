@@ -15,9 +15,16 @@ from tapeflow.keras import (
     models,
     optimizers,
 )
+from tapeflow.keras import conv_layers as _conv_layers
 from tapeflow.keras.layers import Layer
 from tapeflow.keras.models import Input, Model, Sequential
 from tapeflow.keras.variables import Variable
+
+# tf.keras.layers is layers.py; the image and token layers live in conv_layers.py (they build
+# on layers.py, so they are attached here rather than imported there)
+for _name in _conv_layers.__all__:
+    setattr(layers, _name, getattr(_conv_layers, _name))
+    layers.__all__.append(_name)
 
 __all__ = [
     "activations",

@@ -218,6 +218,8 @@ _BY_NAME: dict[str, type[Initializer]] = {
     "constant": Constant,
     "random_normal": RandomNormal,
     "random_uniform": RandomUniform,
+    "uniform": RandomUniform,  # Keras's alias (Embedding's default), U(-0.05, 0.05)
+    "normal": RandomNormal,
     "truncated_normal": TruncatedNormal,
     "variance_scaling": VarianceScaling,
     "glorot_uniform": GlorotUniform,

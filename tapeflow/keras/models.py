@@ -149,20 +149,41 @@ def _table(header: list[str], rows: list[list[str]], cells: list[int]) -> list[s
     def rule(left: str, fill: str, mid: str, right: str) -> str:
         return left + mid.join(fill * w for w in cells) + right
 
-    def row(values: list[str], bar: str) -> str:
-        aligned = [
-            v.rjust(w - 2) if i == len(values) - 1 else v.ljust(w - 2)
-            for i, (v, w) in enumerate(zip(values, cells))
-        ]
-        return bar + bar.join(f" {v} " for v in aligned) + bar
+    def row(values: list[str], bar: str) -> list[str]:
+        # a cell too long for its column wraps at spaces onto more lines, as rich's do
+        wrapped = [_wrap_cell(v, w - 2) for v, w in zip(values, cells)]
+        out = []
+        for k in range(max(len(c) for c in wrapped)):
+            line = [c[k] if k < len(c) else "" for c in wrapped]
+            aligned = [
+                v.rjust(w - 2) if i == len(line) - 1 else v.ljust(w - 2)
+                for i, (v, w) in enumerate(zip(line, cells))
+            ]
+            out.append(bar + bar.join(f" {v} " for v in aligned) + bar)
+        return out
 
-    lines = [rule("┏", "━", "┳", "┓"), row(header, "┃"), rule("┡", "━", "╇", "┩")]
+    lines = [rule("┏", "━", "┳", "┓"), *row(header, "┃"), rule("┡", "━", "╇", "┩")]
     for i, values in enumerate(rows):
         if i:
             lines.append(rule("├", "─", "┼", "┤"))
-        lines.append(row(values, "│"))
+        lines += row(values, "│")
     lines.append(rule("└", "─", "┴", "┘"))
     return lines
+
+
+def _wrap_cell(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width`: words kept whole where they fit, as rich wraps."""
+    lines: list[str] = []
+    for whole in text.split(" "):
+        rest = whole
+        while len(rest) > width:  # a word longer than the column is folded
+            lines.append(rest[:width])
+            rest = rest[width:]
+        if lines and lines[-1] and len(lines[-1]) + 1 + len(rest) <= width:
+            lines[-1] += " " + rest
+        else:
+            lines.append(rest)
+    return [line for line in lines if line] or [""]
 
 
 def _size(weights: list[Any]) -> tuple[int, int]:

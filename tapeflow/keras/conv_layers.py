@@ -1,0 +1,216 @@
+"""Keras layers for images and tokens: Conv2D, the 2-D poolings, their global forms, Reshape
+and Embedding (channels last, as Keras's default). tf.keras.layers re-exports them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tapeflow.keras import activations, initializers
+from tapeflow.keras.layers import InputSpec, Layer
+from tapeflow.ops import conv as _conv
+from tapeflow.ops import nn as _nn
+from tapeflow.ops import pooling as _pooling
+from tapeflow.ops.array import reshape
+from tapeflow.ops.math import cast
+from tapeflow.ops.reduce import reduce_max, reduce_mean
+from tapeflow.tape import add
+from tapeflow.tensor import convert_to_tensor
+
+__all__ = [
+    "Conv2D",
+    "MaxPooling2D",
+    "AveragePooling2D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling2D",
+    "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D",
+    "Reshape",
+    "Embedding",
+]
+
+
+def _pair(value: Any, name: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) and v > 0 for v in pair):
+        raise ValueError(
+            f"The `{name}` argument must be a tuple of 2 integers. Received {name}={value}"
+        )
+    return pair  # type: ignore[return-value]
+
+
+def _padding(padding: str) -> str:
+    mode = padding.upper()
+    if mode not in ("VALID", "SAME"):
+        raise ValueError(
+            "The `padding` argument must be a list/tuple or one of "
+            f"['valid', 'same', 'causal']. Received: {padding}"
+        )
+    return mode
+
+
+class Conv2D(Layer):
+    """`activation(conv2d(inputs, kernel) + bias)` with a (kh, kw, in, filters) kernel.
+
+    >>> import tapeflow as tf
+    >>> conv = tf.keras.layers.Conv2D(4, 3, padding="same", kernel_initializer="ones")
+    >>> conv(tf.ones([1, 5, 5, 2])).shape
+    TensorShape([1, 5, 5, 4])
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = (1, 1),
+        padding: str = "valid",
+        dilation_rate: Any = (1, 1),
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.strides = _pair(strides, "strides")
+        self.dilation_rate = _pair(dilation_rate, "dilation_rate")
+        self.padding = _padding(padding)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.input_spec = InputSpec(min_ndim=4)
+
+    def build(self, input_shape: Any) -> None:
+        channels = input_shape[-1]
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(*self.kernel_size, channels, self.filters),
+            initializer=self.kernel_initializer,
+        )
+        self.bias = (
+            self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer)
+            if self.use_bias
+            else None
+        )
+        self.input_spec = InputSpec(min_ndim=4, axes={-1: channels})
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        x = _conv.conv2d(
+            inputs, self.kernel, self.strides, self.padding, dilations=self.dilation_rate
+        )
+        if self.bias is not None:
+            x = add(x, self.bias)
+        return self.activation(x)
+
+
+class _Pooling2D(Layer):
+    def __init__(
+        self, pool_size: Any = (2, 2), strides: Any = None, padding: str = "valid", **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.pool_size = _pair(pool_size, "pool_size")
+        self.strides = self.pool_size if strides is None else _pair(strides, "strides")
+        self.padding = _padding(padding)
+        self.built = True
+
+
+class MaxPooling2D(_Pooling2D):
+    """The maximum of each `pool_size` window, moving by `strides` (default: the window)."""
+
+    def call(self, inputs: Any) -> Any:
+        return _pooling.max_pool2d(inputs, self.pool_size, self.strides, self.padding)
+
+
+class AveragePooling2D(_Pooling2D):
+    """The mean of each `pool_size` window, moving by `strides` (default: the window)."""
+
+    def call(self, inputs: Any) -> Any:
+        return _pooling.avg_pool2d(inputs, self.pool_size, self.strides, self.padding)
+
+
+class GlobalAveragePooling2D(Layer):
+    """The mean over height and width: (batch, h, w, c) -> (batch, c)."""
+
+    def __init__(self, keepdims: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.keepdims = keepdims
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        return reduce_mean(inputs, axis=[1, 2], keepdims=self.keepdims)
+
+
+class GlobalMaxPooling2D(GlobalAveragePooling2D):
+    """The maximum over height and width: (batch, h, w, c) -> (batch, c)."""
+
+    def call(self, inputs: Any) -> Any:
+        return reduce_max(inputs, axis=[1, 2], keepdims=self.keepdims)
+
+
+class GlobalAveragePooling1D(GlobalAveragePooling2D):
+    """The mean over the steps: (batch, steps, features) -> (batch, features)."""
+
+    def call(self, inputs: Any) -> Any:
+        return reduce_mean(inputs, axis=1, keepdims=self.keepdims)
+
+
+class GlobalMaxPooling1D(GlobalAveragePooling2D):
+    """The maximum over the steps: (batch, steps, features) -> (batch, features)."""
+
+    def call(self, inputs: Any) -> Any:
+        return reduce_max(inputs, axis=1, keepdims=self.keepdims)
+
+
+class Reshape(Layer):
+    """Reshapes each example to `target_shape` (one entry may be -1); the batch axis stays."""
+
+    def __init__(self, target_shape: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target_shape = tuple(target_shape)
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        x = convert_to_tensor(inputs)
+        return reshape(x, [x.shape[0], *self.target_shape])
+
+
+class Embedding(Layer):
+    """Rows of an (input_dim, output_dim) table, looked up by integer ids.
+
+    >>> import tapeflow as tf
+    >>> emb = tf.keras.layers.Embedding(10, 3)
+    >>> emb(tf.constant([[1, 2], [3, 4]])).shape
+    TensorShape([2, 2, 3])
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        output_dim: int,
+        embeddings_initializer: Any = "uniform",
+        mask_zero: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.pop("input_length", None)  # Keras 2's argument; Keras 3 ignores it with a warning
+        super().__init__(**kwargs)
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.mask_zero = mask_zero
+
+    def build(self, input_shape: Any = None) -> None:
+        self.embeddings = self.add_weight(
+            name="embeddings",
+            shape=(self.input_dim, self.output_dim),
+            initializer=self.embeddings_initializer,
+        )
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        ids = convert_to_tensor(inputs)
+        if not ids.dtype.is_integer:
+            ids = cast(ids, "int32")
+        return _nn.embedding_lookup(self.embeddings, ids)
