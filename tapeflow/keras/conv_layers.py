@@ -36,7 +36,7 @@ def _pair(value: Any, name: str) -> tuple[int, int]:
         raise ValueError(
             f"The `{name}` argument must be a tuple of 2 integers. Received {name}={value}"
         )
-    return pair  # type: ignore[return-value]
+    return pair
 
 
 def _padding(padding: str) -> str:
