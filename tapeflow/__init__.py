@@ -13,6 +13,8 @@ from tapeflow import context as _context
 from tapeflow import data, dtypes, errors, keras, nest
 from tapeflow import explain as _explain
 from tapeflow import function as _function
+from tapeflow import ragged_tensor as _ragged
+from tapeflow import sparse_tensor as _sparse
 from tapeflow import testing as _testing
 from tapeflow.context import device, executing_eagerly, name_scope
 from tapeflow.custom_gradient import custom_gradient, grad_pass_through, recompute_grad
@@ -57,6 +59,7 @@ from tapeflow.ops import random as _random
 from tapeflow.ops import reduce as _reduce
 from tapeflow.ops import sort as _sort
 from tapeflow.ops import special as _special
+from tapeflow.ops import strings as _strings
 from tapeflow.ops import transcendental as _transcendental
 from tapeflow.ops.array import (
     broadcast_to,
@@ -161,11 +164,6 @@ from tapeflow.ops.reduce import (
     reduce_all,
     reduce_any,
     reduce_logsumexp,
-    reduce_max,
-    reduce_mean,
-    reduce_min,
-    reduce_prod,
-    reduce_sum,
 )
 from tapeflow.ops.slicing import strided_slice
 from tapeflow.ops.sort import argsort, searchsorted, sort, unique, unique_with_counts
@@ -188,6 +186,15 @@ from tapeflow.ops.transcendental import (
     tanh,
 )
 from tapeflow.printing import print_v2 as print
+from tapeflow.ragged_tensor import (  # the reductions also take RaggedTensors, as in TF
+    RaggedTensor,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_sum,
+)
+from tapeflow.sparse_tensor import SparseTensor
 from tapeflow.tape import GradientTape, UnconnectedGradients
 from tapeflow.tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
 from tapeflow.tensor_array import TensorArray
@@ -237,6 +244,7 @@ math = _namespace(
         "rint": round,
         "accumulate_n": add_n,
         "l2_normalize": _linalg.l2_normalize,
+        **_ragged.DISPATCHED,
     },
 )
 linalg = _namespace(
@@ -280,5 +288,11 @@ test = _namespace("test", {"compute_gradient": _testing.compute_gradient})
 autodiff = _namespace(
     "autodiff", {"GradientTape": GradientTape, "ForwardAccumulator": ForwardAccumulator}
 )
+ragged = _namespace(
+    "ragged", {"constant": _ragged.constant, "map_flat_values": _ragged.map_flat_values}
+)
+strings = _namespace("strings", {k: v for k, v in _public(_strings).items() if k != "decode_raw"})
+io = _namespace("io", {"decode_raw": _strings.decode_raw})
+sparse = _namespace("sparse", _public(_sparse))
 
 __all__ = [k for k in dir() if not k.startswith("_")]
