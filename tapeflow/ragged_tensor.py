@@ -538,7 +538,7 @@ def _binary(fn: Callable[[Any, Any], Any], x: Any, y: Any) -> RaggedTensor:
         pass  # broadcasts against the uniform inner dimensions only
     elif rt.ragged_rank == 1 and dense.ndim == flat.ndim + 1 and dense.shape[1] == 1:
         # one value per row (shape [nrows or 1, 1, ...]): spread along each row
-        column: Any = dense[:, 0]
+        column = dense[:, 0]  # type: ignore[index]  # __getitem__ comes from ops.operators
         rowids: Any = rt.value_rowids()
         dense = gather(column, rowids if dense.shape[0] != 1 else rowids * 0)
     else:

@@ -103,8 +103,8 @@ class SparseTensor:
 
 def _unconvertible(value: SparseTensor) -> Tensor:
     raise ValueError(
-        f"Attempt to convert a value ({value!r}) with an unsupported type "
-        "(<class 'tensorflow.python.framework.sparse_tensor.SparseTensor'>) to a Tensor."
+        f"Attempt to convert a value ({value!r}) with an unsupported type ({type(value)}) to a "
+        "Tensor."
     )
 
 

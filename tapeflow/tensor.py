@@ -355,7 +355,12 @@ def _cast_python(value: Any, dtype: DType) -> np.ndarray:
     elif arr.dtype.kind == "c" and target.kind != "c":
         raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
     if dtype is dtypes.string:
-        return _infer_array(value)
+        out = _infer_array(value)
+        if out.dtype != object:
+            if out.size:  # numbers are not strings
+                raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype string")
+            out = out.astype(object)  # [] is an empty string tensor
+        return out
     try:
         with np.errstate(over="raise", invalid="raise"):
             out = arr.astype(target)

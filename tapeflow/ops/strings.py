@@ -285,10 +285,9 @@ def _to_float(s: bytes) -> float:
     text = s.decode("utf-8", "replace").strip()
     if "_" in text:
         raise ValueError(text)
-    try:
-        return float(text)
-    except ValueError:
+    if re.fullmatch(r"[+-]?0[xX][0-9a-fA-F.]+([pP][+-]?\d+)?", text):
         return float.fromhex(text)  # C's strtod reads hexadecimal floats too
+    return float(text)
 
 
 def to_number(string_tensor: Any, out_type: Any = dtypes.float32, name: str | None = None) -> Any:
@@ -420,8 +419,12 @@ def reduce_join(
     """
     arr = _strings(inputs, "ReduceJoin")
     rank = arr.ndim
-    axes = list(range(rank)) if axis is None else np.atleast_1d(axis).tolist()
-    axes = sorted({int(a) % rank if rank else 0 for a in axes})
+    if axis is None:
+        axes = list(range(rank))
+    else:
+        # TF: the first axis listed varies fastest in the joined order
+        listed = [int(a) % rank if rank else 0 for a in np.atleast_1d(axis).tolist()]
+        axes = list(dict.fromkeys(listed))[::-1]
     kept = [d for d in range(rank) if d not in axes]
     moved = np.transpose(arr, kept + axes).reshape([arr.shape[d] for d in kept] + [-1])
     sep = separator.encode() if isinstance(separator, str) else separator
@@ -608,7 +611,7 @@ def decode_raw(
                 raise kernel_error(
                     "DecodeRaw",
                     "DecodeRaw requires input strings to all be the same size, but element "
-                    f"{i} has size {len(s)} != {first}",
+                    f"{i} has size {first} != {len(s)}",
                 )
     rows = []
     for s in flat:
