@@ -8,6 +8,7 @@ import contextlib
 import doctest
 import io
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -134,3 +135,11 @@ def test_elementwise_functions_take_ragged_through_map_flat_values():
         tf.exp(rt)
     out = tf.ragged.map_flat_values(tf.exp, rt)
     np.testing.assert_allclose(out.flat_values.numpy(), np.exp([0.0, 1.0, 2.0]), rtol=1e-6)
+
+
+def test_readme_section_example_prints_what_it_says():
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("## Ragged, string and sparse tensors", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    expected = "\n".join(line[2:] for line in code.splitlines() if line.startswith("# "))
+    assert run(code).strip() == expected.strip()
