@@ -44,13 +44,11 @@ from tapeflow.tensor import (
 __all__ = ["RaggedTensor", "constant", "map_flat_values"]
 
 
-def kernel_error(
-    op_type: str, message: str, name: str | None = None, node: str | None = None
-) -> InvalidArgumentError:
-    """An InvalidArgumentError worded as TF's eager kernels word theirs (`name` is added by
-    the Python wrappers that pass one; `node` is the kernel's name when it is not the op's)."""
-    kernel = f"{{{{function_node __wrapped__{node or op_type}_device_{DEVICE}}}}}"
-    text = f"{kernel} {message} [Op:{op_type}]"
+def kernel_error(op_type: str, message: str, name: str | None = None) -> InvalidArgumentError:
+    """An InvalidArgumentError worded as TF's eager kernels word theirs, without the
+    `{{function_node ...}}` prefix naming TF's graph node and device, as everywhere in tapeflow
+    (`name` is added by the Python wrappers that pass one)."""
+    text = f"{message} [Op:{op_type}]"
     return InvalidArgumentError(text if name is None else f"{text} name: {name}")
 
 

@@ -4,40 +4,21 @@ Outputs were recorded by tests/fixtures/make_core_outputs.py; the snippets are i
 tests/fixtures/core_snippets.py.
 """
 
-import contextlib
-import io
-import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import tapeflow as tf
 
 FIXTURES = Path(__file__).parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
+import snippets  # noqa: E402
 from core_snippets import SNIPPETS  # noqa: E402
 
-EXPECTED = json.loads((FIXTURES / "core_outputs_tf.json").read_text())
-
-# tapeflow's one tensor class is Tensor (README, deliberate differences)
-TYPE_NAMES = {"EagerTensor": "Tensor", "ResourceVariable": "Variable"}
-
-
-def run(code: str) -> str:
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        try:
-            exec(code, {"tf": tf, "np": np})
-        except Exception as e:
-            print(f"RAISES {type(e).__name__}: {e}")
-    return buffer.getvalue()
+EXPECTED = snippets.expected("core")
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPETS))
 def test_snippet_prints_what_tf_prints(name):
-    expected = EXPECTED[name]
-    for theirs, ours in TYPE_NAMES.items():
-        expected = expected.replace(theirs, ours)
-    assert run(SNIPPETS[name]) == expected
+    assert snippets.run(SNIPPETS[name], tf) == EXPECTED[name]

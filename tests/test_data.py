@@ -5,10 +5,6 @@ Outputs were recorded by tests/fixtures/make_data_outputs.py; the snippets are i
 tests/fixtures/data_snippets.py.
 """
 
-import contextlib
-import io
-import json
-import re
 import sys
 from pathlib import Path
 
@@ -19,32 +15,15 @@ import tapeflow as tf
 
 FIXTURES = Path(__file__).parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
+import snippets  # noqa: E402
 from data_snippets import SNIPPETS  # noqa: E402
 
-EXPECTED = json.loads((FIXTURES / "data_outputs_tf.json").read_text())
-
-# tapeflow's one tensor class is Tensor (README, deliberate differences)
-TYPE_NAMES = {"EagerTensor": "Tensor", "ResourceVariable": "Variable"}
-# TF prefixes a kernel's error with the function node it ran in; tapeflow runs no graph
-FUNCTION_NODE = re.compile(r"\{\{function_node [^}]*\}\} ")
-
-
-def run(code: str) -> str:
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        try:
-            exec(code, {"tf": tf, "np": np})
-        except Exception as e:
-            print(f"RAISES {type(e).__name__}: {e}")
-    return buffer.getvalue()
+EXPECTED = snippets.expected("data")
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPETS))
 def test_snippet_prints_what_tf_prints(name):
-    expected = FUNCTION_NODE.sub("", EXPECTED[name])
-    for theirs, ours in TYPE_NAMES.items():
-        expected = expected.replace(theirs, ours)
-    assert run(SNIPPETS[name]) == expected
+    assert snippets.run(SNIPPETS[name], tf) == EXPECTED[name]
 
 
 # -- shuffle: TF's buffer semantics, tapeflow's own random order

@@ -4,10 +4,7 @@ Outputs were recorded by tests/fixtures/make_text_outputs.py; the snippets are i
 tests/fixtures/text_snippets.py. Behaviour TF's printed output does not show is asserted below.
 """
 
-import contextlib
 import doctest
-import io
-import json
 import re
 import sys
 from pathlib import Path
@@ -21,9 +18,10 @@ from tapeflow.ops import strings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
+import snippets  # noqa: E402
 from text_snippets import SNIPPETS  # noqa: E402
 
-EXPECTED = json.loads((FIXTURES / "text_outputs_tf.json").read_text())
+EXPECTED = snippets.expected("text")
 
 # tapeflow's class paths in place of TF's (README, deliberate differences)
 TYPE_NAMES = {
@@ -31,22 +29,12 @@ TYPE_NAMES = {
 }
 
 
-def run(code: str) -> str:
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        try:
-            exec(code, {"tf": tf, "np": np})
-        except Exception as e:
-            print(f"RAISES {type(e).__name__}: {e}")
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize("name", sorted(SNIPPETS))
 def test_snippet_prints_what_tf_prints(name):
     expected = EXPECTED[name]
     for theirs, ours in TYPE_NAMES.items():
         expected = expected.replace(theirs, ours)
-    assert run(SNIPPETS[name]) == expected
+    assert snippets.run(SNIPPETS[name], tf) == expected
 
 
 @pytest.mark.parametrize(
@@ -142,4 +130,4 @@ def test_readme_section_example_prints_what_it_says():
     section = readme.split("## Ragged, string and sparse tensors", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     expected = "\n".join(line[2:] for line in code.splitlines() if line.startswith("# "))
-    assert run(code).strip() == expected.strip()
+    assert snippets.run(code, tf).strip() == expected.strip()

@@ -393,7 +393,6 @@ def join(inputs: Any, separator: str = "", name: str | None = None) -> Tensor:
                 "StringJoin",
                 f"Input shapes do not match: {list(shaped[0])} vs. {list(s)}",
                 "",
-                node=f"StringJoin_N_{len(arrays)}",
             )
     shape = shaped[0] if shaped else ()
     sep = separator.encode() if isinstance(separator, str) else separator
