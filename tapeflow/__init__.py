@@ -9,6 +9,7 @@ import sys
 import types
 from typing import Any
 
+from tapeflow import checkpoint as _checkpoint
 from tapeflow import context as _context
 from tapeflow import data, dtypes, errors, keras, nest
 from tapeflow import explain as _explain
@@ -294,5 +295,6 @@ ragged = _namespace(
 strings = _namespace("strings", {k: v for k, v in _public(_strings).items() if k != "decode_raw"})
 io = _namespace("io", {"decode_raw": _strings.decode_raw})
 sparse = _namespace("sparse", _public(_sparse))
+train = _namespace("train", _public(_checkpoint))
 
 __all__ = [k for k in dir() if not k.startswith("_")]

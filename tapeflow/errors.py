@@ -12,6 +12,7 @@ __all__ = [
     "UnimplementedError",
     "ResourceExhaustedError",
     "FailedPreconditionError",
+    "DataLossError",
     "UnconnectedGradientError",
 ]
 
@@ -53,6 +54,10 @@ class ResourceExhaustedError(OpError):
 
 class FailedPreconditionError(OpError):
     pass
+
+
+class DataLossError(OpError):
+    """A file is not what it should be (a checkpoint in another format, say)."""
 
 
 class UnconnectedGradientError(ValueError):

@@ -16,6 +16,17 @@ from tapeflow.op import variable_types
 
 __all__ = ["Module"]
 
+# Checkpoint restorations waiting for an object to gain an attribute that the checkpoint has a
+# value for (tapeflow/checkpoint.py registers them): id(object) -> callbacks taking the object.
+deferred_restorations: dict[int, list[Callable[[Any], None]]] = {}
+
+
+def restore_deferred(obj: Any) -> None:
+    """Runs the restorations waiting on `obj` (after it gained attributes or variables)."""
+    for callback in list(deferred_restorations.get(id(obj), ())):
+        callback(obj)
+
+
 _CAMEL = re.compile(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))")
 
 
@@ -55,6 +66,11 @@ class Module:
         self._name = name
         with name_scope(name) as scope:  # the full scope name, under any enclosing scope
             self._name_scope = name_scope(scope)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        object.__setattr__(self, key, value)
+        if deferred_restorations and id(self) in deferred_restorations:
+            restore_deferred(self)  # TF's deferred restoration: a variable made after restore
 
     @property
     def name(self) -> str:

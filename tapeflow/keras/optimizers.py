@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from tapeflow.keras.variables import Variable, auto_name, name_scope
+from tapeflow.module import restore_deferred
 from tapeflow.ops import math as _math
 from tapeflow.tape import GradientTape
 from tapeflow.tensor import Tensor, convert_to_tensor
@@ -23,6 +24,8 @@ __all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad", "get"]
 
 class Optimizer:
     """Holds the learning rate, the step count and, per variable, the optimizer's slots."""
+
+    _TF_TRACKABLE = True  # a checkpoint saves its attributes, as a tf.Module's
 
     def __init__(self, learning_rate: float, name: str | None = None) -> None:
         self.name = name or auto_name(type(self).__name__)
@@ -71,6 +74,7 @@ class Optimizer:
                 trainable=False,
             )
         self._variables.append(slot)
+        restore_deferred(self)  # a checkpoint restored before this slot existed has its value
         return slot
 
     def _slot_index(self, variable: Any) -> int:
