@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from tapeflow.keras import saving
 from tapeflow.keras.layers import Layer
 from tapeflow.keras.trainer import Trainer
 from tapeflow.keras.variables import auto_name, name_scope, standardize_dtype
@@ -62,6 +63,15 @@ class Model(Trainer, Layer):
     >>> [v.shape.as_list() for v in model.trainable_variables]
     [[3, 4], [4], [4, 1], [1]]
     """
+
+    def save_weights(self, filepath: str) -> None:
+        """Saves the weights to `filepath`, which must end in `.weights.h5` (Keras 3's rule;
+        the file is tapeflow's own format, see tapeflow/keras/saving.py)."""
+        saving.save_weights(self, filepath)
+
+    def load_weights(self, filepath: str) -> None:
+        """Loads weights that `save_weights` saved from a model of the same structure."""
+        saving.load_weights(self, filepath)
 
     def summary(
         self,
