@@ -134,7 +134,7 @@ def _write(root: Any, file_prefix: str) -> None:
 
 
 class _Reader:
-    """A checkpoint on disk: its object graph and, lazily, its values."""
+    """A checkpoint on disk: its object graph and its values."""
 
     def __init__(self, save_path: str) -> None:
         index = save_path + ".index"
@@ -158,7 +158,8 @@ class _Reader:
                 "cannot read TensorFlow's checkpoint format).",
             ) from None
         self.nodes: list[dict[str, Any]] = graph["nodes"]
-        self.data = np.load(save_path + _DATA_SUFFIX)
+        with np.load(save_path + _DATA_SUFFIX) as data:  # read now: no file left open
+            self.arrays = {key: data[key] for key in data.files}
         # each node's first path, breadth first: its name in error messages
         self.paths: list[tuple[str, ...] | None] = [None] * len(self.nodes)
         self.paths[0] = ()
@@ -171,7 +172,7 @@ class _Reader:
                     queue.append(child)
 
     def value(self, node_id: int) -> np.ndarray:
-        return np.asarray(self.data[str(node_id)])
+        return self.arrays[str(node_id)]
 
     def pretty_name(self, node_id: int) -> str:
         return ".".join(("(root)", *(self.paths[node_id] or ())))
