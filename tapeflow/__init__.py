@@ -47,6 +47,7 @@ from tapeflow.module import Module
 from tapeflow.ops import clip as _clip
 from tapeflow.ops import conv as _conv
 from tapeflow.ops import debugging as _debugging
+from tapeflow.ops import image as _image
 from tapeflow.ops import indexing as _indexing
 from tapeflow.ops import linalg as _linalg
 from tapeflow.ops import logic as _logic
@@ -285,6 +286,7 @@ config = _namespace(
     },
 )
 random = _namespace("random", _public(_random))
+image = _namespace("image", _public(_image))
 test = _namespace("test", {"compute_gradient": _testing.compute_gradient})
 autodiff = _namespace(
     "autodiff", {"GradientTape": GradientTape, "ForwardAccumulator": ForwardAccumulator}
