@@ -106,6 +106,23 @@ def _unique_check(arrays: list[np.ndarray]) -> None:
         raise AssertionError("the gradient of unique must raise LookupError")
 
 
+def _adjust_contrast_check(arrays: list[np.ndarray]) -> None:
+    x = np.arange(12.0, dtype=np.float32).reshape(2, 3, 2)
+    mean = x.mean(axis=(0, 1))
+    out = tf.image.adjust_contrast(x, 1.5)
+    np.testing.assert_array_equal(out.numpy(), (x - mean) * 1.5 + mean)
+    t = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(t)
+        y = tf.image.adjust_contrast(t, 2.0)
+    try:
+        tape.gradient(y, t)
+    except LookupError as e:  # TF registers no gradient for AdjustContrastv2
+        assert str(e) == "gradient registry has no entry for: AdjustContrastv2"
+    else:
+        raise AssertionError("the gradient of adjust_contrast must raise LookupError")
+
+
 def _sorted_desc(k: int) -> Callable[[np.ndarray], np.ndarray]:
     return lambda x: -np.sort(-x, axis=-1)[..., :k]
 
@@ -356,6 +373,7 @@ SPECS: list[OpSpec] = [
         hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=3).map(lambda s: (s,)),
     ),
     OpSpec("Unique", tf.unique, custom=_unique_check),
+    OpSpec("AdjustContrastv2", tf.image.adjust_contrast, order=0, custom=_adjust_contrast_check),
     OpSpec(
         "UniqueWithCounts",
         lambda x: tf.unique_with_counts(tf.reshape(tf.round(x), [-1])).count,

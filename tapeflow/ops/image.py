@@ -391,7 +391,7 @@ def central_crop(image: Any, central_fraction: float) -> Tensor:
     top = int((height - height * fraction) / 2)
     left = int((width - width * fraction) / 2)
     begin = (0,) * h + (top, left, 0)
-    size = shape[:h] + (height - 2 * top, width - 2 * left, shape[-1])
+    size = (*shape[:h], height - 2 * top, width - 2 * left, shape[-1])
     return _slice(x, begin=begin, size=size)
 
 
@@ -581,9 +581,7 @@ def resize(
             f"'nearest'; got method={method!r}, antialias={antialias}"
         )
     if height <= 0 or width <= 0:
-        raise InvalidArgumentError(
-            f"output dimensions must be positive [Op:{kernel}] name: "
-        )
+        raise InvalidArgumentError(f"output dimensions must be positive [Op:{kernel}] name: ")
     if in_h == 0 or in_w == 0:
         raise InvalidArgumentError(
             f"input image must be of non-zero size, got {in_h}x{in_w} [Op:{kernel}]"
