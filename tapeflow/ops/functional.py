@@ -191,7 +191,7 @@ def py_function(
     """`func(*inp)` on tensors, run now; its ops are recorded, so gradients flow through it.
 
     >>> import tapeflow as tf
-    >>> tf.py_function(lambda a: a * 2, [tf.constant(1.5)], tf.float32).numpy()
+    >>> float(tf.py_function(lambda a: a * 2, [tf.constant(1.5)], tf.float32))
     3.0
     """
     args = [convert_to_tensor(a) for a in (inp or [])]
