@@ -10,8 +10,7 @@ import tapeflow
 
 # every module of the package, so a new one's examples run without editing a list
 MODULES = [
-    importlib.import_module(m.name)
-    for m in pkgutil.walk_packages(tapeflow.__path__, "tapeflow.")
+    importlib.import_module(m.name) for m in pkgutil.walk_packages(tapeflow.__path__, "tapeflow.")
 ]
 
 
