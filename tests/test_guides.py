@@ -18,7 +18,7 @@ sys.path.insert(0, str(FIXTURES))
 from snippets import TYPE_NAMES  # noqa: E402
 
 
-@pytest.mark.parametrize("guide", ["advanced_autodiff", "autodiff"])
+@pytest.mark.parametrize("guide", ["advanced_autodiff", "autodiff", "variable"])
 def test_guide_prints_what_tensorflow_prints(guide):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
