@@ -1,0 +1,459 @@
+"""Keras 3's recurrent layers: SimpleRNN, LSTM, GRU and the Bidirectional wrapper.
+
+Each layer holds its cell (`layer.cell`, named "lstm_cell" and so on) whose weights are
+Keras 3's in name, shape and gate order (LSTM: i, f, c, o; GRU: z, r, h), so weights copied
+with `set_weights` give Keras's outputs. The steps run as tapeflow ops in a Python loop, so a
+GradientTape records them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tapeflow.keras import activations, initializers
+from tapeflow.keras.layers import InputSpec, Layer
+from tapeflow.ops import math as _math
+from tapeflow.ops.array import concat, reshape, reverse, split, stack, unstack
+from tapeflow.ops.constructors import zeros
+from tapeflow.ops.linalg import matmul
+from tapeflow.tape import add
+from tapeflow.tensor import Tensor, constant, convert_to_tensor
+
+__all__ = ["SimpleRNN", "LSTM", "GRU", "Bidirectional"]
+
+
+class Orthogonal(initializers._Random):
+    """Keras's orthogonal initializer: Q of the QR decomposition of a normal matrix, its
+    columns' signs fixed by R's diagonal, times `gain` (NumPy's stream, not TF's)."""
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
+        super().__init__(seed)
+        self.gain = gain
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        shape = tuple(shape)
+        rows, cols = int(np.prod(shape[:-1])), shape[-1]
+        a = self._generator().standard_normal((max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return constant((self.gain * q).reshape(shape), dtype=dtype or "float32")
+
+
+def _initializer(identifier: Any) -> Any:
+    if identifier in ("orthogonal", "Orthogonal"):
+        return Orthogonal()
+    return initializers.get(identifier)
+
+
+class _Cell(Layer):
+    """One step of a recurrent layer. `gates` is how many blocks of `units` columns the
+    kernels have; `project` is the part of a step that does not depend on the state, done
+    for every step at once."""
+
+    gates = 1
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any,
+        recurrent_activation: Any,
+        use_bias: bool,
+        kernel_initializer: Any,
+        recurrent_initializer: Any,
+        bias_initializer: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.units = units
+        self.activation = activations.get(activation)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = _initializer(kernel_initializer)
+        self.recurrent_initializer = _initializer(recurrent_initializer)
+        self.bias_initializer = _initializer(bias_initializer)
+        self.bias: Any = None
+
+    @property
+    def state_size(self) -> list[int]:
+        return [self.units]
+
+    def build(self, input_shape: Any) -> None:
+        width = self.gates * self.units
+        self.kernel = self.add_weight(
+            name="kernel", shape=(input_shape[-1], width), initializer=self.kernel_initializer
+        )
+        self.recurrent_kernel = self.add_weight(
+            name="recurrent_kernel",
+            shape=(self.units, width),
+            initializer=self.recurrent_initializer,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias", shape=self._bias_shape(), initializer=self._bias_init()
+            )
+        self.built = True
+
+    def _bias_shape(self) -> tuple[int, ...]:
+        return (self.gates * self.units,)
+
+    def _bias_init(self) -> Any:
+        return self.bias_initializer
+
+    def project(self, inputs: Any) -> Any:
+        """inputs (batch, steps, features) @ kernel, as one matmul."""
+        batch, steps, features = inputs.shape.as_list()
+        x = matmul(reshape(inputs, [batch * steps, features]), self.kernel)
+        return reshape(x, [batch, steps, self.gates * self.units])
+
+    def step(self, x: Any, states: list[Any]) -> tuple[Any, list[Any]]:
+        raise NotImplementedError  # each cell defines it
+
+
+class SimpleRNNCell(_Cell):
+    def project(self, inputs: Any) -> Any:
+        x = super().project(inputs)
+        return x if self.bias is None else add(x, self.bias)
+
+    def step(self, x: Any, states: list[Any]) -> tuple[Any, list[Any]]:
+        h = self.activation(add(x, matmul(states[0], self.recurrent_kernel)))
+        return h, [h]
+
+
+class LSTMCell(_Cell):
+    gates = 4
+
+    def __init__(self, units: int, unit_forget_bias: bool, **kwargs: Any) -> None:
+        super().__init__(units, **kwargs)
+        self.unit_forget_bias = unit_forget_bias
+
+    @property
+    def state_size(self) -> list[int]:
+        return [self.units, self.units]
+
+    def _bias_init(self) -> Any:
+        if not self.unit_forget_bias:
+            return self.bias_initializer
+        init, units = self.bias_initializer, self.units
+
+        def forget_ones(shape: Any, dtype: Any = None) -> Any:
+            parts = [init((units,), dtype), np.ones(units), init((2 * units,), dtype)]
+            return concat([convert_to_tensor(p, dtype=dtype) for p in parts], 0)
+
+        return forget_ones
+
+    def step(self, x: Any, states: list[Any]) -> tuple[Any, list[Any]]:
+        h, c = states
+        # Keras's order of the sums: (x @ kernel + h @ recurrent_kernel) + bias
+        z = add(x, matmul(h, self.recurrent_kernel))
+        if self.bias is not None:
+            z = add(z, self.bias)
+        zi, zf, zc, zo = split(z, 4, axis=1)
+        i, f, o = (self.recurrent_activation(g) for g in (zi, zf, zo))
+        c = add(_math.multiply(f, c), _math.multiply(i, self.activation(zc)))
+        h = _math.multiply(o, self.activation(c))
+        return h, [h, c]
+
+
+class GRUCell(_Cell):
+    gates = 3
+
+    def __init__(self, units: int, reset_after: bool, **kwargs: Any) -> None:
+        super().__init__(units, **kwargs)
+        self.reset_after = reset_after
+
+    def _bias_shape(self) -> tuple[int, ...]:
+        # reset_after: separate input and recurrent biases, as rows 0 and 1
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def project(self, inputs: Any) -> Any:
+        x = super().project(inputs)
+        if self.bias is None:
+            return x
+        return add(x, unstack(self.bias)[0] if self.reset_after else self.bias)
+
+    def step(self, x: Any, states: list[Any]) -> tuple[Any, list[Any]]:
+        (h,) = states
+        u = self.units
+        xz, xr, xh = split(x, 3, axis=1)
+        if self.reset_after:
+            inner = matmul(h, self.recurrent_kernel)
+            if self.bias is not None:
+                inner = add(inner, unstack(self.bias)[1])
+            rz, rr, rh = split(inner, 3, axis=1)
+        else:
+            kernel_zr, kernel_h = split(self.recurrent_kernel, [2 * u, u], axis=1)
+            rz, rr = split(matmul(h, kernel_zr), 2, axis=1)
+        z = self.recurrent_activation(add(xz, rz))
+        r = self.recurrent_activation(add(xr, rr))
+        if self.reset_after:
+            rh = _math.multiply(r, rh)
+        else:
+            rh = matmul(_math.multiply(r, h), kernel_h)
+        hh = self.activation(add(xh, rh))
+        h = add(_math.multiply(z, h), _math.multiply(_math.subtract(1.0, z), hh))
+        return h, [h]
+
+
+class _RNN(Layer):
+    """Runs `self.cell` over the steps of (batch, steps, features) inputs."""
+
+    def __init__(
+        self,
+        cell: _Cell,
+        return_sequences: bool,
+        return_state: bool,
+        go_backwards: bool,
+        dropout: float,
+        recurrent_dropout: float,
+        config: dict[str, Any],
+        **kwargs: Any,
+    ) -> None:
+        if dropout or recurrent_dropout:
+            raise NotImplementedError(
+                "tapeflow's recurrent layers do not implement `dropout` or `recurrent_dropout`"
+            )
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.units = cell.units
+        self.return_sequences = return_sequences
+        self.return_state = return_state
+        self.go_backwards = go_backwards
+        # the constructor's arguments, for Bidirectional's copies
+        self._config = {
+            **config,
+            "return_sequences": return_sequences,
+            "return_state": return_state,
+            "go_backwards": go_backwards,
+        }
+        self.input_spec = InputSpec(ndim=3)
+
+    def build(self, input_shape: Any) -> None:
+        self.cell.build(input_shape)  # its add_weight nests its name: lstm/lstm_cell/kernel
+        self.built = True
+
+    def call(self, inputs: Any, initial_state: Any = None, training: Any = None) -> Any:
+        batch = inputs.shape[0]
+        if initial_state is None:
+            states = [zeros([batch, n], dtype=inputs.dtype) for n in self.cell.state_size]
+        else:
+            given = initial_state if isinstance(initial_state, (list, tuple)) else [initial_state]
+            states = [_math.cast(convert_to_tensor(s), inputs.dtype) for s in given]
+        steps = unstack(self.cell.project(inputs), axis=1)
+        if self.go_backwards:
+            steps = steps[::-1]
+        outputs = []
+        for x in steps:
+            h, states = self.cell.step(x, states)
+            outputs.append(h)
+        # go_backwards: the outputs stay in the order they were computed, as in Keras
+        output = stack(outputs, axis=1) if self.return_sequences else outputs[-1]
+        return (output, *states) if self.return_state else output
+
+
+class SimpleRNN(_RNN):
+    """A fully connected RNN: `h = activation(x @ kernel + h @ recurrent_kernel + bias)`.
+
+    >>> import tapeflow as tf
+    >>> layer = tf.keras.layers.SimpleRNN(4, return_sequences=True)
+    >>> layer(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 5, 4])
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        cell_args = dict(
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+        )
+        cell = SimpleRNNCell(units, recurrent_activation=None, name="simple_rnn_cell", **cell_args)
+        super().__init__(
+            cell,
+            return_sequences,
+            return_state,
+            go_backwards,
+            dropout,
+            recurrent_dropout,
+            {"units": units, **cell_args},
+            **kwargs,
+        )
+
+
+class LSTM(_RNN):
+    """Long short-term memory (Hochreiter 1997), Keras 3's: its states are `[h, c]`.
+
+    >>> import tapeflow as tf
+    >>> output, h, c = tf.keras.layers.LSTM(4, return_state=True)(tf.ones([2, 5, 3]))
+    >>> output.shape, c.shape
+    (TensorShape([2, 4]), TensorShape([2, 4]))
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        recurrent_activation: Any = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        unit_forget_bias: bool = True,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        cell_args = dict(
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            unit_forget_bias=unit_forget_bias,
+        )
+        super().__init__(
+            LSTMCell(units, name="lstm_cell", **cell_args),
+            return_sequences,
+            return_state,
+            go_backwards,
+            dropout,
+            recurrent_dropout,
+            {"units": units, **cell_args},
+            **kwargs,
+        )
+
+
+class GRU(_RNN):
+    """Gated recurrent unit (Cho et al. 2014), Keras 3's: `reset_after=True` by default, with
+    a (2, 3 * units) bias of input and recurrent rows.
+
+    >>> import tapeflow as tf
+    >>> layer = tf.keras.layers.GRU(4)
+    >>> layer(tf.ones([2, 5, 3])).shape, layer.cell.bias.shape
+    (TensorShape([2, 4]), TensorShape([2, 12]))
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        recurrent_activation: Any = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        reset_after: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        cell_args = dict(
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            reset_after=reset_after,
+        )
+        super().__init__(
+            GRUCell(units, name="gru_cell", **cell_args),
+            return_sequences,
+            return_state,
+            go_backwards,
+            dropout,
+            recurrent_dropout,
+            {"units": units, **cell_args},
+            **kwargs,
+        )
+
+
+_MERGE_MODES = ("sum", "mul", "ave", "concat", None)
+
+
+class Bidirectional(Layer):
+    """Runs a copy of `layer` forwards (`forward_<name>`) and one backwards (`backward_<name>`)
+    and merges their outputs by `merge_mode` (None: both, as a tuple).
+
+    >>> import tapeflow as tf
+    >>> bi = tf.keras.layers.Bidirectional(tf.keras.layers.GRU(4))
+    >>> bi(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 8])
+    """
+
+    def __init__(self, layer: Any, merge_mode: str | None = "concat", **kwargs: Any) -> None:
+        if not isinstance(layer, _RNN):
+            raise ValueError(
+                "Please initialize `Bidirectional` layer with a tapeflow recurrent layer. "
+                f"Received: {layer}"
+            )
+        if merge_mode not in _MERGE_MODES:
+            raise ValueError(
+                f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
+                '{"sum", "mul", "ave", "concat", None}'
+            )
+        super().__init__(**kwargs)
+        # copies made from the layer's arguments, as Keras makes them from its config
+        name = layer.name.removeprefix("forward_").removeprefix("backward_")
+        config = layer._config
+        self.forward_layer = type(layer)(**config, name=f"forward_{name}")
+        self.backward_layer = type(layer)(
+            **{**config, "go_backwards": not config["go_backwards"]}, name=f"backward_{name}"
+        )
+        self.merge_mode = merge_mode
+        self.return_sequences = layer.return_sequences
+        self.return_state = layer.return_state
+        self.input_spec = InputSpec(ndim=3)
+
+    def call(self, inputs: Any, initial_state: Any = None, training: Any = None) -> Any:
+        forward_state = backward_state = None
+        if initial_state is not None:
+            half = len(initial_state) // 2
+            forward_state, backward_state = initial_state[:half], initial_state[half:]
+        y = self.forward_layer(inputs, initial_state=forward_state)
+        y_rev = self.backward_layer(inputs, initial_state=backward_state)
+        states: tuple[Any, ...] = ()
+        if self.return_state:
+            states = (*y[1:], *y_rev[1:])
+            y, y_rev = y[0], y_rev[0]
+        if self.return_sequences:
+            y_rev = reverse(y_rev, [1])
+        output: Any
+        if self.merge_mode == "concat":
+            output = concat([y, y_rev], axis=-1)
+        elif self.merge_mode == "sum":
+            output = add(y, y_rev)
+        elif self.merge_mode == "ave":
+            output = _math.truediv(add(y, y_rev), 2.0)
+        elif self.merge_mode == "mul":
+            output = _math.multiply(y, y_rev)
+        else:
+            output = (y, y_rev)
+        if self.return_state:
+            return (*output, *states) if self.merge_mode is None else (output, *states)
+        return output
