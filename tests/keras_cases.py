@@ -445,6 +445,165 @@ def image_and_token_layers(tf):
     }
 
 
+RNN_X = np.sin(np.arange(24, dtype=np.float32) * 1.3).reshape(2, 4, 3)
+
+
+def _rnn_run(tf, layer, initial_state=None):
+    """A recurrent layer's outputs and gradients (inputs first, then every weight) with
+    deterministic weights set through `set_weights`, as weights copied from Keras would be."""
+    x = tf.constant(RNN_X)
+    kwargs = {} if initial_state is None else {"initial_state": initial_state}
+    layer(x, **kwargs)
+    layer.set_weights(
+        [
+            (np.sin(np.arange(w.size) * 0.7 + i) * 0.6).reshape(w.shape).astype(np.float32)
+            for i, w in enumerate(layer.get_weights())
+        ]
+    )
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        out = layer(x, **kwargs)
+        flat = list(out) if isinstance(out, (list, tuple)) else [out]
+        loss = sum(tf.reduce_sum(o * o + o * (j + 1)) for j, o in enumerate(flat))
+    grads = tape.gradient(loss, [x, *layer.trainable_variables])
+    return {
+        "out": flat,
+        "grads": grads,
+        "paths": [v.path for v in layer.weights],
+        "shapes": [v.shape.as_list() for v in layer.weights],
+    }
+
+
+def _rnn_case(make, initial_state=None):
+    def case(tf):
+        state = None if initial_state is None else [tf.constant(s) for s in initial_state]
+        return _rnn_run(tf, make(tf), state)
+
+    return case
+
+
+H0 = np.cos(np.arange(6, dtype=np.float32)).reshape(2, 3) * 0.5
+C0 = np.sin(np.arange(6, dtype=np.float32)).reshape(2, 3)
+RNN_CASES = {
+    "lstm_last": (lambda tf: tf.keras.layers.LSTM(3, name="lstm_a"), None),
+    "lstm_sequences_state": (
+        lambda tf: tf.keras.layers.LSTM(3, return_sequences=True, return_state=True, name="lstm_b"),
+        None,
+    ),
+    "lstm_backwards_initial_state": (
+        lambda tf: tf.keras.layers.LSTM(
+            3, return_sequences=True, return_state=True, go_backwards=True, name="lstm_c"
+        ),
+        [H0, C0],
+    ),
+    "lstm_no_bias_relu": (
+        lambda tf: tf.keras.layers.LSTM(
+            3,
+            activation="relu",
+            recurrent_activation="softsign",
+            use_bias=False,
+            name="lstm_d",
+        ),
+        None,
+    ),
+    "gru_sequences_state": (
+        lambda tf: tf.keras.layers.GRU(3, return_sequences=True, return_state=True, name="gru_a"),
+        None,
+    ),
+    "gru_backwards_initial_state": (
+        lambda tf: tf.keras.layers.GRU(3, go_backwards=True, return_state=True, name="gru_b"),
+        [H0],
+    ),
+    "gru_reset_before": (
+        lambda tf: tf.keras.layers.GRU(3, reset_after=False, return_sequences=True, name="gru_c"),
+        None,
+    ),
+    "gru_no_bias": (lambda tf: tf.keras.layers.GRU(3, use_bias=False, name="gru_d"), None),
+    "simple_rnn_last": (lambda tf: tf.keras.layers.SimpleRNN(3, name="srnn_a"), None),
+    "simple_rnn_sequences_state_backwards": (
+        lambda tf: tf.keras.layers.SimpleRNN(
+            3, return_sequences=True, return_state=True, go_backwards=True, name="srnn_b"
+        ),
+        [H0],
+    ),
+    "bidirectional_lstm_concat": (
+        lambda tf: tf.keras.layers.Bidirectional(
+            tf.keras.layers.LSTM(3, return_sequences=True, name="lstm"), name="bi_a"
+        ),
+        None,
+    ),
+    "bidirectional_gru_sum_state": (
+        lambda tf: tf.keras.layers.Bidirectional(
+            tf.keras.layers.GRU(3, return_state=True, name="gru"), merge_mode="sum", name="bi_b"
+        ),
+        None,
+    ),
+    "bidirectional_lstm_ave_initial_state": (
+        lambda tf: tf.keras.layers.Bidirectional(
+            tf.keras.layers.LSTM(3, return_sequences=True, name="lstm"),
+            merge_mode="ave",
+            name="bi_c",
+        ),
+        [H0, C0, C0, H0],
+    ),
+    "bidirectional_simple_rnn_mul": (
+        lambda tf: tf.keras.layers.Bidirectional(
+            tf.keras.layers.SimpleRNN(3, return_sequences=True, name="srnn"),
+            merge_mode="mul",
+            name="bi_d",
+        ),
+        None,
+    ),
+    "bidirectional_gru_none_state": (
+        lambda tf: tf.keras.layers.Bidirectional(
+            tf.keras.layers.GRU(3, return_sequences=True, return_state=True, name="gru"),
+            merge_mode=None,
+            name="bi_e",
+        ),
+        None,
+    ),
+}
+
+
+def recurrent_initial_weights_and_summary(tf):
+    """Keras's deterministic initial weights (LSTM's forget-gate ones, an orthogonal recurrent
+    kernel), the output containers and `summary`'s rows and parameter counts."""
+    import contextlib
+    import io
+
+    lstm = tf.keras.layers.LSTM(4, name="lstm_init")
+    gru = tf.keras.layers.GRU(2, bias_initializer="ones", name="gru_init")
+    x = tf.constant(RNN_X)
+    states = lstm(x), gru(x)
+    r = lstm.cell.recurrent_kernel.numpy()
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(4, 3)),
+            tf.keras.layers.LSTM(5, return_sequences=True, name="lstm"),
+            tf.keras.layers.Bidirectional(
+                tf.keras.layers.GRU(3, return_sequences=True, name="gru"), name="bidirectional"
+            ),
+            tf.keras.layers.GRU(2, reset_after=False, return_sequences=True, name="gru_v1"),
+            tf.keras.layers.SimpleRNN(4, name="simple_rnn"),
+            tf.keras.layers.Dense(1, name="dense"),
+        ],
+        name="rnn_model",
+    )
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        model.summary(line_length=76)
+    both = tf.keras.layers.LSTM(2, return_state=True, name="lstm_tuple")(x)
+    return {
+        "lstm_bias": lstm.cell.bias,
+        "gru_bias": gru.cell.bias,
+        "orthogonal": bool(np.allclose(r @ r.T, np.eye(4), atol=1e-5)),
+        "kernel_shapes": [v.shape.as_list() for v in lstm.weights + gru.weights],
+        "shapes": [s.shape.as_list() for s in states],
+        "tuple": [type(both).__name__, len(both)],
+        "summary": text.getvalue(),
+    }
+
+
 CASES = {
     f.__name__: f
     for f in (
@@ -461,6 +620,8 @@ CASES = {
         normalization_layers,
         softmax_layer,
         image_and_token_layers,
+        recurrent_initial_weights_and_summary,
     )
 }
 CASES.update({f"optimizer_{k}": _optimizer_case(*v) for k, v in OPTIMIZERS.items()})
+CASES.update({f"rnn_{k}": _rnn_case(*v) for k, v in RNN_CASES.items()})
