@@ -166,3 +166,25 @@ def test_deliberate_differences_listed_in_the_readme():
         model(tf.ones((2, 4)))
     assert str(e.value).startswith("Input 0 with name 'None' of layer")
     assert "Exception encountered" not in str(e.value)
+
+
+def test_hard_sigmoid_and_hard_silu_follow_keras_3():
+    # Keras 3: relu6(x + 3) / 6 (values checked with the oracle), and x times that
+    x = np.linspace(-4, 4, 9, dtype=np.float32)
+    expected = np.clip(x + 3, 0, 6) / 6
+    t = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(t)
+        y = tf.keras.activations.get("hard_sigmoid")(t)
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(tape.gradient(y, t).numpy(), ((x > -3) & (x < 3)) / 6, rtol=1e-6)
+    np.testing.assert_allclose(tf.keras.activations.hard_swish(t).numpy(), x * expected, rtol=1e-6)
+    lstm = tf.keras.layers.LSTM(
+        2,
+        recurrent_activation="hard_sigmoid",
+        kernel_initializer="ones",
+        recurrent_initializer="ones",
+    )
+    np.testing.assert_allclose(
+        lstm(tf.ones([1, 3, 2])).numpy(), [[0.9926102, 0.9926102]], rtol=1e-6
+    )

@@ -10,6 +10,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from tapeflow.ops import math as _math
 from tapeflow.ops import nn as _nn
 from tapeflow.ops import transcendental as _tr
 from tapeflow.tensor import Tensor, convert_to_tensor
@@ -29,6 +30,9 @@ __all__ = [
     "softsign",
     "silu",
     "swish",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
     "exponential",
     "linear",
     "get",
@@ -116,6 +120,18 @@ def silu(x: Any) -> Tensor:
 swish = silu
 
 
+def hard_sigmoid(x: Any) -> Tensor:
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (Keras 3's definition)."""
+    return _math.divide(_nn.relu6(_math.add(convert_to_tensor(x), 3.0)), 6.0)
+
+
+def hard_silu(x: Any) -> Tensor:
+    return _math.multiply(convert_to_tensor(x), hard_sigmoid(x))
+
+
+hard_swish = hard_silu
+
+
 def exponential(x: Any) -> Tensor:
     return _tr.exp(x)
 
@@ -126,9 +142,10 @@ def linear(x: Any) -> Any:
 
 _BY_NAME: dict[str, Callable[..., Any]] = {f.__name__: f for f in (
     relu, relu6, leaky_relu, elu, selu, gelu, sigmoid, tanh, softmax, log_softmax, softplus,
-    softsign, silu, exponential, linear,
+    softsign, silu, hard_sigmoid, hard_silu, exponential, linear,
 )}  # fmt: skip
 _BY_NAME["swish"] = silu
+_BY_NAME["hard_swish"] = hard_silu
 
 
 def get(identifier: Any) -> Callable[..., Any]:
