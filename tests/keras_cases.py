@@ -604,6 +604,146 @@ def recurrent_initial_weights_and_summary(tf):
     }
 
 
+# -- the functional API ---------------------------------------------------------------------
+
+
+def _fill(model):
+    """Deterministic weights for every variable of `model`, from its shapes."""
+    model.set_weights(
+        [
+            np.cos(np.arange(np.prod(w.shape)) + i).reshape(w.shape) * 0.5
+            for i, w in enumerate(model.get_weights())
+        ]
+    )
+
+
+def _summary(model, **kwargs):
+    import contextlib
+    import io
+
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        model.summary(**kwargs)
+    return text.getvalue()
+
+
+def functional_mlp(tf):
+    inputs = tf.keras.Input(shape=(3,), name="fn_in")
+    hidden = tf.keras.layers.Dense(4, activation="relu", name="fn_h")(inputs)
+    outputs = tf.keras.layers.Dense(2, name="fn_o")(hidden)
+    model = tf.keras.Model(inputs=inputs, outputs=outputs, name="fn_mlp")
+    _fill(model)
+    x = tf.constant(X)
+    with tf.GradientTape() as tape:
+        y = model(x)
+        loss = tf.reduce_sum(y * y)
+    grads = tape.gradient(loss, model.trainable_variables)
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.05), loss="mse")
+    history = model.fit(X, X[:, :2] * 0.5, batch_size=2, epochs=3, shuffle=False, verbose=0)
+    return {
+        "reprs": [repr(inputs), repr(hidden).split("name=")[0], repr(model)],
+        "layers": [repr(layer) for layer in model.layers],
+        "y": y,
+        "grads": grads,
+        "paths": [v.path for v in model.trainable_variables],
+        "summary": _summary(model, line_length=80),
+        "history": history.history["loss"],
+        "evaluate": model.evaluate(X, X[:, :2] * 0.5, verbose=0),
+        "predict": model.predict(X, verbose=0),
+        "shapes": [list(model.input_shape), list(model.output_shape)],
+    }
+
+
+def functional_multi_io_and_merges(tf):
+    a = tf.keras.Input(shape=(3,), name="mi_a")
+    b = tf.keras.Input(shape=(2,), name="mi_b")
+    da = tf.keras.layers.Dense(2, name="mi_da")(a)
+    db = tf.keras.layers.Dense(2, activation="tanh", name="mi_db")(b)
+    merged = [
+        tf.keras.layers.Add(name="mi_add")([da, db]),
+        tf.keras.layers.Subtract(name="mi_sub")([da, db]),
+        tf.keras.layers.Multiply(name="mi_mul")([da, db, b]),
+        tf.keras.layers.Average(name="mi_avg")([da, db]),
+        tf.keras.layers.Maximum(name="mi_max")([da, db]),
+        tf.keras.layers.Minimum(name="mi_min")([da, db]),
+    ]
+    cat = tf.keras.layers.Concatenate(name="mi_cat")(merged)
+    first = tf.keras.layers.Concatenate(axis=0, name="mi_cat0")([da, b])
+    out = tf.keras.layers.Dense(1, name="mi_o")(cat)
+    model = tf.keras.Model([a, b], {"out": out, "first": first, "sum": merged[0]}, name="mi")
+    _fill(model)
+    xa, xb = tf.constant(X), tf.constant(X[:, :2] * 2.0 - 0.5)
+    with tf.GradientTape() as tape:
+        y = model([xa, xb])
+        loss = tf.reduce_sum(y["out"]) + tf.reduce_sum(y["first"] ** 2)
+    grads = tape.gradient(loss, model.trainable_variables)
+    return {
+        "out": y["out"],
+        "first": y["first"],
+        "sum": y["sum"],
+        "keys": sorted(y),
+        "grads": grads,
+        "layers": [layer.name for layer in model.layers],
+        "outputs": [k.shape for k in model.outputs],
+        "summary": _summary(model),
+    }
+
+
+def functional_nested_and_shared(tf):
+    shared = tf.keras.layers.Dense(3, activation="tanh", name="ns_shared")
+    inner_in = tf.keras.Input(shape=(3,), name="ns_inner_in")
+    inner = tf.keras.Model(
+        inner_in, tf.keras.layers.Dense(2, name="ns_inner_d")(inner_in), name="ns_inner"
+    )
+    seq = tf.keras.Sequential([tf.keras.layers.Dense(2, name="ns_seq_d")], name="ns_seq")
+    a = tf.keras.Input(shape=(3,), name="ns_a")
+    b = tf.keras.Input(shape=(3,), name="ns_b")
+    sa, sb = shared(a), shared(b)
+    twice = shared(sa)
+    joined = tf.keras.layers.Concatenate(name="ns_cat")([inner(sa), seq(sb), inner(twice)])
+    model = tf.keras.Model(inputs={"ns_a": a, "ns_b": b}, outputs=joined, name="ns")
+    _fill(model)
+    with tf.GradientTape() as tape:
+        y = model({"ns_a": tf.constant(X), "ns_b": tf.constant(X[::-1])})
+        loss = tf.reduce_sum(y * y)
+    grads = tape.gradient(loss, model.trainable_variables)
+    chain_in = tf.keras.Input(shape=(3,), name="ns_chain_in")
+    chain = tf.keras.Model(chain_in, seq(chain_in), name="ns_chain")
+    return {
+        "y": y,
+        "grads": grads,
+        "paths": [v.path for v in model.trainable_variables],
+        "layers": [repr(layer) for layer in model.layers],
+        "summary": _summary(model),
+        "chain": chain(tf.constant(X)),
+        "chain_summary": _summary(chain),
+    }
+
+
+def functional_errors(tf):
+    out = {}
+    a = tf.keras.Input(shape=(3,), name="fe_a")
+    b = tf.keras.Input(shape=(3,), name="fe_b")
+    ya = tf.keras.layers.Dense(1, name="fe_da")(a)
+    yb = tf.keras.layers.Dense(1, name="fe_db")(b)
+    for key, outputs in [("single", ya), ("list", [yb, ya]), ("dict", {"p": yb, "q": ya})]:
+        try:
+            tf.keras.Model(b, outputs)
+        except ValueError as e:
+            out[key] = f"ValueError: {e}"
+    try:
+        tf.keras.Model(a, X)
+    except ValueError as e:
+        out["not_keras_tensor"] = f"ValueError: {e}".split(" including")[0]
+    try:
+        tf.reduce_sum(ya)
+    except ValueError as e:
+        out["tf_op"] = f"ValueError: {e}".split(" You can only")[0]
+    unused = tf.keras.Model([a, b], ya, name="fe_unused")
+    out["unused_layers"] = [layer.name for layer in unused.layers]
+    return out
+
+
 CASES = {
     f.__name__: f
     for f in (
@@ -621,6 +761,10 @@ CASES = {
         softmax_layer,
         image_and_token_layers,
         recurrent_initial_weights_and_summary,
+        functional_mlp,
+        functional_multi_io_and_merges,
+        functional_nested_and_shared,
+        functional_errors,
     )
 }
 CASES.update({f"optimizer_{k}": _optimizer_case(*v) for k, v in OPTIMIZERS.items()})

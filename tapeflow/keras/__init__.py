@@ -16,15 +16,16 @@ from tapeflow.keras import (
     optimizers,
 )
 from tapeflow.keras import conv_layers as _conv_layers
+from tapeflow.keras import merging as _merging
 from tapeflow.keras import recurrent as _recurrent
 from tapeflow.keras.layers import Layer
 from tapeflow.keras.models import Input, Model, Sequential
 from tapeflow.keras.variables import Variable
 
 # tf.keras.layers is layers.py; the image and token layers live in conv_layers.py and the
-# recurrent ones in recurrent.py (they build on layers.py, so they are attached here rather
-# than imported there)
-for _module in (_conv_layers, _recurrent):
+# recurrent ones in recurrent.py, merge layers in merging.py (they build on layers.py, so they
+# are attached here rather than imported there)
+for _module in (_conv_layers, _recurrent, _merging):
     for _name in _module.__all__:
         setattr(layers, _name, getattr(_module, _name))
         layers.__all__.append(_name)

@@ -27,10 +27,11 @@ from tapeflow.ops import nn as _nn
 from tapeflow.ops.array import reshape
 from tapeflow.ops.linalg import matmul
 from tapeflow.tape import add
-from tapeflow.tensor import Tensor, convert_to_tensor
+from tapeflow.tensor import _CONVERTERS, Tensor, constant, convert_to_tensor
 
 __all__ = [
     "Layer",
+    "InputLayer",
     "InputSpec",
     "Dense",
     "Flatten",
@@ -47,6 +48,71 @@ _LAYER_KWARGS = frozenset({"input_shape", "input_dim", "batch_input_shape", "bat
 
 # `training` of the enclosing layer calls: a Dropout inside `model(x, training=True)` sees it.
 _training: list[bool | None] = []
+
+
+class KerasTensor:
+    """A symbolic tensor: a shape (the batch size left open) and dtype. `tf.keras.Input` makes
+    one; a layer called on KerasTensors returns KerasTensors and records the call as a `Node`,
+    from which `tf.keras.Model(inputs, outputs)` builds a functional model."""
+
+    def __init__(
+        self,
+        shape: tuple[int | None, ...],
+        dtype: str,
+        name: str | None = None,
+        history: tuple[Node, int] | None = None,
+    ) -> None:
+        self.shape = shape
+        self.dtype = dtype
+        self.name = name or auto_name("keras_tensor")
+        self._history = history  # the node that made it and its index among the outputs
+
+    def __repr__(self) -> str:
+        return (
+            f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse=False, "
+            f"ragged=False, name={self.name}>"
+        )
+
+
+def _not_a_tensor(value: KerasTensor) -> Tensor:
+    # Keras's message: a tf op cannot run on a placeholder
+    raise ValueError(
+        "A KerasTensor cannot be used as input to a TensorFlow function. A KerasTensor is a "
+        "symbolic placeholder for a shape and dtype, used when constructing Keras Functional "
+        "models or Keras Functions. You can only use it as input to a Keras layer or a Keras "
+        "operation (from the namespaces `keras.layers` and `keras.ops`)."
+    )
+
+
+_CONVERTERS[KerasTensor] = _not_a_tensor
+
+
+class Node:
+    """One call of a layer on KerasTensors: its arguments (with the KerasTensors in place)
+    and its outputs."""
+
+    def __init__(self, layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.layer, self.args, self.kwargs = layer, args, kwargs
+        self.inputs = [x for x in _leaves([args, kwargs]) if isinstance(x, KerasTensor)]
+        self.outputs: list[KerasTensor] = []
+        self.index = len(layer._inbound_nodes)
+        layer._inbound_nodes.append(self)
+
+    def run(self, values: dict[int, Any]) -> Any:
+        """Calls the layer with each KerasTensor argument replaced by `values[id(it)]`."""
+        args, kwargs = _map(lambda k: values[id(k)], (self.args, self.kwargs))
+        return self.layer(*args, **kwargs)
+
+
+def _map(fn: Any, value: Any) -> Any:
+    """`value` with `fn` applied to its KerasTensors, through lists, tuples and dicts."""
+    if isinstance(value, KerasTensor):
+        return fn(value)
+    if isinstance(value, dict):
+        return {k: _map(fn, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_map(fn, v) for v in value)
+    return value
 
 
 class InputSpec:
@@ -124,6 +190,7 @@ class Layer(Module):
     _TF_MODULE_IGNORED_PROPERTIES = Module._TF_MODULE_IGNORED_PROPERTIES | {
         "_own_trainable",
         "_own_non_trainable",
+        "_inbound_nodes",
     }
 
     def __init__(
@@ -147,6 +214,7 @@ class Layer(Module):
         self.built = False
         self.dtype = "float32" if dtype is None else standardize_dtype(dtype)
         self.input_spec: InputSpec | None = None
+        self._inbound_nodes: list[Node] = []
         shape: Any = kwargs.get("input_shape") or (
             (kwargs["input_dim"],) if kwargs.get("input_dim") else None
         )
@@ -288,6 +356,8 @@ class Layer(Module):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not args:
             raise ValueError(f"Layer '{self.name}' was called without an input.")
+        if any(isinstance(x, KerasTensor) for x in _leaves([args, kwargs])):
+            return self._symbolic_call(args, kwargs)
         args = tuple(_to_input(a, self.dtype) for a in args)
         training = kwargs.pop("training", None)
         if training is None and _training:
@@ -308,12 +378,56 @@ class Layer(Module):
             finally:
                 _training.pop()
 
+    def _symbolic_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        # Keras traces the layer on the KerasTensors; running it once on a batch of one zero
+        # input builds it the same way and gives the output shapes and dtypes
+        batch = next(k for k in _leaves([args, kwargs]) if isinstance(k, KerasTensor)).shape[0]
+
+        def zeros(k: KerasTensor) -> Tensor:
+            return constant(np.zeros([1 if d is None else d for d in k.shape], k.dtype))
+
+        outputs = self(*_map(zeros, args), **_map(zeros, kwargs))
+        node = Node(self, args, kwargs)
+
+        def symbolic(t: Any) -> Any:
+            if isinstance(t, dict):
+                return {k: symbolic(v) for k, v in t.items()}
+            if isinstance(t, (list, tuple)):
+                return type(t)(symbolic(v) for v in t)
+            k = KerasTensor((batch, *t.shape.as_list()[1:]), t.dtype.name)
+            k._history = (node, len(node.outputs))
+            node.outputs.append(k)
+            return k
+
+        return symbolic(outputs)
+
     def _check_input(self, shape: tuple[int | None, ...] | None) -> None:
         if shape is not None and self.input_spec is not None:
             self.input_spec.check(self.name, shape)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+class InputLayer(Layer):
+    """The layer `tf.keras.Input` makes: its one node has no inputs and outputs the model's
+    input KerasTensor."""
+
+    def __init__(
+        self,
+        shape: Any = None,
+        batch_size: int | None = None,
+        dtype: Any = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name=name or auto_name("input_layer"), dtype=dtype)
+        if shape is None:
+            raise ValueError("You must pass a `shape` argument.")
+        dims = tuple(None if d is None else int(d) for d in shape)
+        self.built = True
+        node = Node(self, (), {})
+        self.output = KerasTensor((batch_size, *dims), self.dtype, name, (node, 0))
+        node.outputs.append(self.output)
 
 
 def _shapes(x: Any) -> Any:

@@ -9,28 +9,13 @@ from typing import Any
 import numpy as np
 
 from tapeflow.keras import saving
-from tapeflow.keras.layers import Layer
+from tapeflow.keras.layers import InputLayer, KerasTensor, Layer, Node
 from tapeflow.keras.trainer import Trainer
-from tapeflow.keras.variables import auto_name, name_scope, standardize_dtype
-from tapeflow.tensor import constant
+from tapeflow.keras.variables import name_scope
+from tapeflow.ops.math import cast
+from tapeflow.tensor import constant, convert_to_tensor
 
-__all__ = ["Model", "Sequential", "Input", "KerasTensor"]
-
-
-class KerasTensor:
-    """What `tf.keras.Input` returns: a shape and dtype with the batch size left open. Here it
-    only gives a Sequential model its input shape."""
-
-    def __init__(self, shape: tuple[int | None, ...], dtype: str, name: str | None) -> None:
-        self.shape = shape
-        self.dtype = dtype
-        self.name = name or auto_name("keras_tensor")
-
-    def __repr__(self) -> str:
-        return (
-            f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse=False, "
-            f"ragged=False, name={self.name}>"
-        )
+__all__ = ["Model", "Sequential", "Functional", "Input", "KerasTensor"]
 
 
 def Input(
@@ -40,10 +25,7 @@ def Input(
     name: str | None = None,
 ) -> KerasTensor:
     """The input of a model: `shape` excludes the batch dimension."""
-    if shape is None:
-        raise ValueError("You must pass a `shape` argument.")
-    dims = tuple(None if d is None else int(d) for d in shape)
-    return KerasTensor((batch_size, *dims), standardize_dtype(dtype or "float32"), name)
+    return InputLayer(shape, batch_size, dtype, name).output
 
 
 class Model(Trainer, Layer):
@@ -63,6 +45,12 @@ class Model(Trainer, Layer):
     >>> [v.shape.as_list() for v in model.trainable_variables]
     [[3, 4], [4], [4, 1], [1]]
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # as Keras: `Model(inputs, outputs)` makes a functional model, `Model()` a subclass's
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            return super().__new__(Functional)
+        return super().__new__(cls)
 
     def save_weights(self, filepath: str) -> None:
         """Saves the weights to `filepath`, which must end in `.weights.h5` (Keras 3's rule;
@@ -97,9 +85,13 @@ class Model(Trainer, Layer):
          Trainable params: 8 (32.00 B)
          Non-trainable params: 0 (0.00 B)
         """
-        # Keras: 88 columns, or the terminal's width less 4 (76 when stdout is not a terminal)
-        line_length = line_length or min(88, shutil.get_terminal_size().columns - 4)
-        positions = positions or [0.45, 0.80, 1.0]
+        # Keras: 88 columns (108 with "Connected to"), or the terminal's width less 4 (76 when
+        # stdout is not a terminal)
+        connected = isinstance(self, Functional) and not self._sequential_like()
+        line_length = line_length or min(
+            108 if connected else 88, shutil.get_terminal_size().columns - 4
+        )
+        positions = positions or ([0.3, 0.56, 0.74, 1.0] if connected else [0.45, 0.80, 1.0])
         widths, used = [], 0
         for pos in positions:
             widths.append(int(pos * line_length) - used)
@@ -112,17 +104,19 @@ class Model(Trainer, Layer):
             cells = _ratio_reduce(excess, cells)
         rows = []
         for layer in self.layers:
-            shape = getattr(self, "_output_shapes", {}).get(id(layer))  # Sequential's
             count = sum(v.shape.num_elements() or 0 for v in layer.weights)
             rows.append(
                 [
                     f"{layer.name} ({type(layer).__name__})",
-                    "?" if shape is None else str(shape),
+                    self._shape_text(layer),
                     f"{count:,}" if layer.built else "0 (unbuilt)",
                 ]
             )
+            if connected:
+                rows[-1].append(self._connections(layer))  # type: ignore[attr-defined]
+        header = ["Layer (type)", "Output Shape", "Param #"]
         lines = [f'Model: "{self.name}"']
-        lines += _table(["Layer (type)", "Output Shape", "Param #"], rows, cells)
+        lines += _table(header + ["Connected to"] * connected, rows, cells)
         optimizer = self.optimizer if self.compiled else None
         groups = [
             ("Trainable", self.trainable_weights),
@@ -140,6 +134,10 @@ class Model(Trainer, Layer):
         else:
             print_fn(text)
 
+    def _shape_text(self, layer: Layer) -> str:
+        shape = getattr(self, "_output_shapes", {}).get(id(layer))  # Sequential's
+        return "?" if shape is None else str(shape)
+
 
 def _ratio_reduce(total: int, values: list[int]) -> list[int]:
     """rich's ratio_reduce with equal ratios: takes `total` off the values, evenly."""
@@ -153,8 +151,8 @@ def _ratio_reduce(total: int, values: list[int]) -> list[int]:
 
 
 def _table(header: list[str], rows: list[list[str]], cells: list[int]) -> list[str]:
-    """rich's table with a rule between rows; the last column right-aligned, as Keras's
-    summary sets it."""
+    """rich's table with a rule between rows; the third column (Param #) right-aligned, as
+    Keras's summary sets it."""
 
     def rule(left: str, fill: str, mid: str, right: str) -> str:
         return left + mid.join(fill * w for w in cells) + right
@@ -166,7 +164,7 @@ def _table(header: list[str], rows: list[list[str]], cells: list[int]) -> list[s
         for k in range(max(len(c) for c in wrapped)):
             line = [c[k] if k < len(c) else "" for c in wrapped]
             aligned = [
-                v.rjust(w - 2) if i == len(line) - 1 else v.ljust(w - 2)
+                v.rjust(w - 2) if i == 2 else v.ljust(w - 2)
                 for i, (v, w) in enumerate(zip(line, cells))
             ]
             out.append(bar + bar.join(f" {v} " for v in aligned) + bar)
@@ -296,3 +294,185 @@ class Sequential(Model):
         for layer in self._layers:
             x = layer(x, training=training)
         return x
+
+
+class Functional(Model):
+    """What `tf.keras.Model(inputs, outputs)` makes: a model that runs the layer calls
+    recorded from `inputs` (`tf.keras.Input`s) to `outputs`, in Keras's order.
+
+    >>> import tapeflow as tf
+    >>> inputs = tf.keras.Input(shape=(3,), name="x")
+    >>> hidden = tf.keras.layers.Dense(4, activation="relu", name="hidden")(inputs)
+    >>> outputs = tf.keras.layers.Dense(2, name="out")(hidden)
+    >>> model = tf.keras.Model(inputs=inputs, outputs=outputs, name="fn")
+    >>> [layer.name for layer in model.layers]
+    ['x', 'hidden', 'out']
+    >>> model(tf.ones([5, 3])).shape
+    TensorShape([5, 2])
+    """
+
+    def __init__(
+        self, inputs: Any, outputs: Any, name: str | None = None, trainable: bool = True
+    ) -> None:
+        super().__init__(name=name, trainable=trainable)
+        for label, value in [("inputs", inputs), ("outputs", outputs)]:
+            for x in _flatten(value):
+                if not isinstance(x, KerasTensor):
+                    raise ValueError(
+                        f"All `{label}` values must be KerasTensors. Received: "
+                        f"{label}={value} including invalid value {x} of type {type(x)}"
+                    )
+        self._inputs_struct, self._outputs_struct = inputs, outputs
+        self.inputs, self.outputs = _flatten(inputs), _flatten(outputs)
+        self._nodes, self._layers, self._depth = _map_graph(self.inputs, self.outputs)
+        # Keras runs the graph once at construction: an output it cannot reach is an error
+        reached = {id(k) for k in self.inputs}
+        for node in self._nodes:
+            if node.inputs and all(id(k) in reached for k in node.inputs):
+                reached.update(id(k) for k in node.outputs)
+        for path, x in zip(_paths(outputs), self.outputs):
+            if id(x) not in reached:
+                raise ValueError(f"Output with path `{path}` is not connected to `inputs`")
+        self.built = True
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._layers)
+
+    @property
+    def input_shape(self) -> Any:
+        shapes = [k.shape for k in self.inputs]
+        return shapes[0] if isinstance(self._inputs_struct, KerasTensor) else shapes
+
+    @property
+    def output_shape(self) -> Any:
+        shapes = [k.shape for k in self.outputs]
+        return shapes[0] if isinstance(self._outputs_struct, KerasTensor) else shapes
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        given = _flatten(inputs)
+        if len(given) != len(self.inputs):
+            raise ValueError(
+                "Function was called with an invalid input structure. Expected input "
+                f"structure: {self._inputs_struct}\nReceived input structure: {inputs}"
+            )
+        values = {id(k): _as_tensor(v, k.dtype) for k, v in zip(self.inputs, given)}
+        for node in self._nodes:
+            if node.inputs and all(id(k) in values for k in node.inputs):
+                # `training` reaches the layers through Layer.__call__
+                for k, v in zip(node.outputs, _flatten(node.run(values))):
+                    values[id(k)] = v
+        return _pack(self._outputs_struct, iter(values[id(k)] for k in self.outputs))
+
+    def _sequential_like(self) -> bool:
+        # Keras's rule for leaving out "Connected to": one node per depth, each with at most
+        # one input, and no layer called twice
+        layers = [node.layer for node in self._nodes]
+        return all(len(node.inputs) <= 1 for node in self._nodes) and len(
+            {id(layer) for layer in layers}
+        ) == len(layers) == len({self._depth[id(node)] for node in self._nodes})
+
+    def _shape_text(self, layer: Layer) -> str:
+        # Keras shows the outputs of the layer's last call, in this model or not
+        if not layer._inbound_nodes:
+            return "?"
+        shapes = [_shape_str(k.shape) for k in layer._inbound_nodes[-1].outputs]
+        return shapes[0] if len(shapes) == 1 else "[" + ", ".join(shapes) + "]"
+
+    def _connections(self, layer: Layer) -> str:
+        ours = {id(node) for node in self._nodes}
+        names = [
+            f"{k._history[0].layer.name}[{k._history[0].index}][{k._history[1]}]"
+            for node in layer._inbound_nodes
+            if id(node) in ours
+            for k in node.inputs
+            if k._history is not None
+        ]
+        return ", ".join(names) or "-"
+
+
+def _shape_str(shape: tuple[int | None, ...]) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def _flatten(value: Any) -> list[Any]:
+    """The leaves of lists, tuples and dicts (a dict's in the order of its sorted keys, as
+    Keras flattens them)."""
+    if isinstance(value, dict):
+        return [x for key in sorted(value) for x in _flatten(value[key])]
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _flatten(v)]
+    return [value]
+
+
+def _paths(value: Any, prefix: str = "") -> list[str]:
+    """Keras's path of each leaf of `_flatten(value)`: the keys and indices joined by dots."""
+    if isinstance(value, dict):
+        items: Any = [(key, value[key]) for key in sorted(value)]
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return [prefix]
+    return [p for key, v in items for p in _paths(v, f"{prefix}.{key}" if prefix else str(key))]
+
+
+def _pack(structure: Any, leaves: Any) -> Any:
+    if isinstance(structure, dict):
+        return {key: _pack(structure[key], leaves) for key in sorted(structure)}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_pack(v, leaves) for v in structure)
+    return next(leaves)
+
+
+def _as_tensor(value: Any, dtype: str) -> Any:
+    t = convert_to_tensor(value)
+    return cast(t, dtype) if t.dtype.is_floating and t.dtype.name != dtype else t
+
+
+def _map_graph(
+    inputs: list[KerasTensor], outputs: list[KerasTensor]
+) -> tuple[list[Node], list[Layer], dict[int, int]]:
+    """Keras's map_graph: the nodes from `inputs` to `outputs` deepest first (in the order
+    to run them), their layers in the order `model.layers` lists them, and each node's
+    depth (by id)."""
+    input_ids = {id(k) for k in inputs}
+    order: list[Node] = []
+    visited: set[int] = set()
+    index: dict[int, int] = {}  # a layer's position in the walk back from the outputs
+
+    def visit(k: KerasTensor) -> None:
+        if k._history is None:
+            return
+        node = k._history[0]
+        if id(node) in visited:
+            return
+        index.setdefault(id(node.layer), len(index))
+        visited.add(id(node))
+        if id(k) not in input_ids:
+            for parent in node.inputs:
+                visit(parent)
+        order.append(node)
+
+    for k in outputs:
+        visit(k)
+    # a node's depth is its distance from the outputs; a layer's the largest of its nodes'
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    nodes = {id(node): node for node in order}
+    layers = {id(node.layer): node.layer for node in order}
+    for node in reversed(order):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = node_depth[id(node)] = depth
+        for k in node.inputs:
+            parent = k._history[0] if k._history else None
+            if parent is not None and id(parent) in nodes:
+                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    for k in inputs:  # inputs no output needs
+        if k._history is not None and id(k._history[0].layer) not in layer_depth:
+            node = k._history[0]
+            layers[id(node.layer)], nodes[id(node)] = node.layer, node
+            layer_depth[id(node.layer)] = node_depth[id(node)] = 0
+            index[id(node.layer)] = -1
+    by_depth = sorted(node_depth, key=lambda n: -node_depth[n])  # stable: Keras's order
+    ordered = sorted(layers, key=lambda n: (-layer_depth[n], index[n]))
+    return [nodes[n] for n in by_depth], [layers[n] for n in ordered], node_depth
