@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from keras_cases import CASES
+from tf_values import compare
 
 import tapeflow as tf
 
@@ -19,29 +20,13 @@ def test_every_case_has_tf_values():
     assert set(FIXTURE["cases"]) == set(CASES)
 
 
-def _compare(got, want, where):
-    if want is None or isinstance(want, (str, bool, int)):
-        assert got == want, f"{where}: tapeflow {got!r}, TF {want!r}"
-        return
-    if isinstance(want, list):
-        assert isinstance(got, (list, tuple)) and len(got) == len(want), f"{where}: {got!r}"
-        for i, (g, w) in enumerate(zip(got, want)):
-            _compare(g, w, f"{where}[{i}]")
-        return
-    arr = np.asarray(got.numpy() if hasattr(got, "numpy") else got)
-    assert arr.dtype.name == want["dtype"], f"{where}: dtype {arr.dtype} vs TF {want['dtype']}"
-    assert list(arr.shape) == want["shape"], f"{where}: shape {arr.shape} vs TF {want['shape']}"
-    # float32 rounding, also over several optimizer steps and a 40-step training loop
-    np.testing.assert_allclose(arr, np.asarray(want["value"]), rtol=2e-6, atol=2e-6, err_msg=where)
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_case_matches_tf(name):
     got = CASES[name](tf)
     want = FIXTURE["cases"][name]
     assert set(got) == set(want)
     for key in want:
-        _compare(got[key], want[key], f"{name}.{key}")
+        compare(got[key], want[key], f"{name}.{key}")
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from keras_fit_cases import CASES, Y_REG, X, captured, masked
+from tf_values import compare
 
 import tapeflow as tf
 
@@ -22,39 +23,13 @@ def test_every_case_has_tf_values():
     assert set(FIXTURE["cases"]) == set(CASES)
 
 
-def _compare(got, want, where):
-    if isinstance(want, dict) and "dtype" not in want:
-        assert isinstance(got, dict) and list(got) == list(want), f"{where}: {got!r}"
-        for k in want:
-            _compare(got[k], want[k], f"{where}.{k}")
-        return
-    if want is None or isinstance(want, (str, bool)):
-        assert got == want, f"{where}: tapeflow {got!r}, TF {want!r}"
-        return
-    if isinstance(want, list):
-        assert isinstance(got, (list, tuple)) and len(got) == len(want), f"{where}: {got!r}"
-        for i, (g, w) in enumerate(zip(got, want)):
-            _compare(g, w, f"{where}[{i}]")
-        return
-    if isinstance(want, (int, float)):
-        assert isinstance(got, (int, float)) and not isinstance(got, bool), f"{where}: {got!r}"
-        assert type(got) is type(want) or isinstance(want, float), f"{where}: {got!r}"
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=where)
-        return
-    arr = np.asarray(got.numpy() if hasattr(got, "numpy") else got)
-    assert arr.dtype.name == want["dtype"], f"{where}: dtype {arr.dtype} vs TF {want['dtype']}"
-    assert list(arr.shape) == want["shape"], f"{where}: shape {arr.shape} vs TF {want['shape']}"
-    # float32 rounding, accumulated over a few epochs of training
-    np.testing.assert_allclose(arr, np.asarray(want["value"]), rtol=1e-5, atol=1e-6, err_msg=where)
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_case_matches_tf(name):
     got = CASES[name](tf)
     want = FIXTURE["cases"][name]
     assert set(got) == set(want)
     for key in want:
-        _compare(got[key], want[key], f"{name}.{key}")
+        compare(got[key], want[key], f"{name}.{key}", rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("module", ["callbacks", "metrics", "models", "trainer"])
