@@ -3,6 +3,7 @@ code (tests/keras_cases.py; the fixture is made by tests/fixtures/make_keras_fix
 
 import doctest
 import json
+import sys
 import warnings
 from pathlib import Path
 
@@ -173,3 +174,16 @@ def test_hard_sigmoid_and_hard_silu_follow_keras_3():
     np.testing.assert_allclose(
         lstm(tf.ones([1, 3, 2])).numpy(), [[0.9926102, 0.9926102]], rtol=1e-6
     )
+
+
+def test_preprocessing_snippets_print_what_tf_prints():
+    # Normalization, Rescaling, to_categorical, pad_sequences, set_random_seed: the programs in
+    # tests/fixtures/preprocessing_snippets.py print what TF 2.21 with Keras 3 printed
+    sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+    import snippets
+    from preprocessing_snippets import SNIPPETS
+
+    expected = snippets.expected("preprocessing")
+    assert set(expected) == set(SNIPPETS)
+    for name, code in SNIPPETS.items():
+        assert snippets.run(code, tf) == expected[name], name

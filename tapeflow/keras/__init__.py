@@ -5,6 +5,9 @@ optimizers and metrics for a custom training loop with a GradientTape, and
 
 from __future__ import annotations
 
+import sys
+import types
+
 from tapeflow.keras import (
     activations,
     callbacks,
@@ -17,15 +20,16 @@ from tapeflow.keras import (
 )
 from tapeflow.keras import conv_layers as _conv_layers
 from tapeflow.keras import merging as _merging
+from tapeflow.keras import preprocessing as _preprocessing
 from tapeflow.keras import recurrent as _recurrent
 from tapeflow.keras.layers import Layer
 from tapeflow.keras.models import Input, Model, Sequential
 from tapeflow.keras.variables import Variable
 
 # tf.keras.layers is layers.py; the image and token layers live in conv_layers.py and the
-# recurrent ones in recurrent.py, merge layers in merging.py (they build on layers.py, so they
-# are attached here rather than imported there)
-for _module in (_conv_layers, _recurrent, _merging):
+# recurrent ones in recurrent.py, merge layers in merging.py, Normalization and Rescaling in
+# preprocessing.py (they build on layers.py, so they are attached here, not imported there)
+for _module in (_conv_layers, _recurrent, _merging, _preprocessing):
     for _name in _module.__all__:
         setattr(layers, _name, getattr(_module, _name))
         layers.__all__.append(_name)
@@ -45,3 +49,29 @@ __all__ = [
     "Sequential",
     "Variable",
 ]
+
+
+def _namespace(name: str, members: dict[str, object]) -> types.ModuleType:
+    module = types.ModuleType(f"tapeflow.keras.{name}")
+    module.__dict__.update(members)
+    sys.modules[module.__name__] = module
+    return module
+
+
+utils = _namespace(
+    "utils",
+    {
+        "to_categorical": _preprocessing.to_categorical,
+        "pad_sequences": _preprocessing.pad_sequences,
+        "set_random_seed": _preprocessing.set_random_seed,
+    },
+)
+preprocessing = _namespace(
+    "preprocessing",
+    {
+        "sequence": _namespace(
+            "preprocessing.sequence", {"pad_sequences": _preprocessing.pad_sequences}
+        )
+    },
+)
+__all__ += ["utils", "preprocessing"]
