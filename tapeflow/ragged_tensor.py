@@ -380,9 +380,7 @@ class RaggedTensor:
                 if d is not None:
                     out_shape[i] = d
         fill: Any = b"" if dense.dtype == object else 0
-        if default_value is None:
-            pass
-        else:
+        if default_value is not None:
             fill = np.asarray(convert_to_tensor(default_value, dtype=self.dtype)._value)
         out = np.empty(out_shape, dtype=dense.dtype)
         out[...] = fill
