@@ -11,6 +11,7 @@ import types
 from tapeflow.keras import (
     activations,
     callbacks,
+    datasets,
     initializers,
     layers,
     losses,
@@ -64,6 +65,7 @@ utils = _namespace(
         "to_categorical": _preprocessing.to_categorical,
         "pad_sequences": _preprocessing.pad_sequences,
         "set_random_seed": _preprocessing.set_random_seed,
+        "get_file": datasets.get_file,
     },
 )
 preprocessing = _namespace(
@@ -74,4 +76,4 @@ preprocessing = _namespace(
         )
     },
 )
-__all__ += ["utils", "preprocessing"]
+__all__ += ["utils", "preprocessing", "datasets"]
