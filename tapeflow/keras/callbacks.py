@@ -31,6 +31,7 @@ __all__ = [
     "ProgbarLogger",
     "Progbar",
     "EarlyStopping",
+    "ModelCheckpoint",
     "LambdaCallback",
 ]
 
@@ -362,34 +363,17 @@ class ProgbarLogger(Callback):
         self.progbar.update(self.target, list((logs or {}).items()), finalize=True)
 
 
-class EarlyStopping(Callback):
-    """Stops `fit` when `monitor` has not improved (by more than `min_delta`) for
-    `patience` epochs; with `restore_best_weights`, puts back the best epoch's weights."""
+class _MonitorCallback(Callback):
+    """A callback watching one logged value (`monitor`) for improvements: `mode` "min" or
+    "max", or "auto" from the metric's direction (Keras 3's MonitorCallback)."""
 
-    def __init__(
-        self,
-        monitor: str = "val_loss",
-        min_delta: float = 0,
-        patience: int = 0,
-        verbose: int = 0,
-        mode: str = "auto",
-        baseline: float | None = None,
-        restore_best_weights: bool = False,
-        start_from_epoch: int = 0,
-    ) -> None:
+    def __init__(self, monitor: str, mode: str, kind: str) -> None:
         super().__init__()
         if mode not in ("auto", "min", "max"):
-            warnings.warn(
-                f"EarlyStopping mode '{mode}' is unknown, fallback to auto mode.", stacklevel=2
-            )
+            warnings.warn(f"{kind} mode '{mode}' is unknown, fallback to auto mode.", stacklevel=3)
             mode = "auto"
-        self.monitor, self.mode = monitor, mode
-        self.min_delta = abs(min_delta)
-        self.patience, self.verbose, self.baseline = patience, verbose, baseline
-        self.restore_best_weights, self.start_from_epoch = restore_best_weights, start_from_epoch
-        self.wait = self.stopped_epoch = self.best_epoch = 0
-        self.best: float | None = None
-        self.best_weights: list[np.ndarray] | None = None
+        self.monitor, self.mode, self._kind = monitor, mode, kind
+        self.min_delta = 0.0
         self._greater: bool | None = None
 
     def _set_direction(self) -> None:
@@ -404,7 +388,7 @@ class EarlyStopping(Callback):
                     self._greater = getattr(metric, "_direction", "up") == "up"
             if self._greater is None:
                 raise ValueError(
-                    f"EarlyStopping callback received monitor={self.monitor}, but Keras isn't "
+                    f"{self._kind} callback received monitor={self.monitor}, but Keras isn't "
                     "able to automatically determine whether that metric should be maximized "
                     "or minimized. Pass `mode='max'` in order to monitor based on the highest "
                     "metric value, or pass `mode='min'` in order to use the lowest value."
@@ -413,11 +397,37 @@ class EarlyStopping(Callback):
             self.min_delta = -abs(self.min_delta)
 
     def _is_improvement(self, value: float, reference: float | None) -> bool:
+        if self._greater is None:
+            self._set_direction()
         if reference is None:
             return True
         if self._greater:
             return value - self.min_delta > reference
         return value - self.min_delta < reference
+
+
+class EarlyStopping(_MonitorCallback):
+    """Stops `fit` when `monitor` has not improved (by more than `min_delta`) for
+    `patience` epochs; with `restore_best_weights`, puts back the best epoch's weights."""
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0,
+        patience: int = 0,
+        verbose: int = 0,
+        mode: str = "auto",
+        baseline: float | None = None,
+        restore_best_weights: bool = False,
+        start_from_epoch: int = 0,
+    ) -> None:
+        super().__init__(monitor, mode, "EarlyStopping")
+        self.min_delta = abs(min_delta)
+        self.patience, self.verbose, self.baseline = patience, verbose, baseline
+        self.restore_best_weights, self.start_from_epoch = restore_best_weights, start_from_epoch
+        self.wait = self.stopped_epoch = self.best_epoch = 0
+        self.best: float | None = None
+        self.best_weights: list[np.ndarray] | None = None
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.wait = self.stopped_epoch = self.best_epoch = 0
@@ -463,6 +473,108 @@ class EarlyStopping(Callback):
                     f"{self.best_epoch + 1}."
                 )
             self.model.set_weights(self.best_weights)
+
+
+class ModelCheckpoint(_MonitorCallback):
+    """Saves the model's weights each epoch (or every `save_freq` batches) to `filepath`,
+    which may name the epoch and logged values (`"ckpt-{epoch:02d}.weights.h5"`); with
+    `save_best_only`, only when `monitor` improves. Saving whole models (`.keras` files)
+    is not supported yet: `save_weights_only=True` is required."""
+
+    def __init__(
+        self,
+        filepath: Any,
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        save_best_only: bool = False,
+        save_weights_only: bool = False,
+        mode: str = "auto",
+        save_freq: Any = "epoch",
+        initial_value_threshold: float | None = None,
+    ) -> None:
+        super().__init__(monitor, mode, "ModelCheckpoint")
+        self.filepath = os.fspath(filepath)
+        self.verbose, self.save_best_only = verbose, save_best_only
+        self.save_weights_only, self.save_freq = save_weights_only, save_freq
+        self.best = initial_value_threshold
+        self._batches = 0
+        if save_freq != "epoch" and not isinstance(save_freq, int):
+            raise ValueError(
+                f"Unrecognized save_freq: {save_freq}. "
+                "Expected save_freq are 'epoch' or integer values"
+            )
+        if save_weights_only and not self.filepath.endswith(".weights.h5"):
+            raise ValueError(
+                "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath "
+                "provided must end in `.weights.h5` (Keras weights format). Received: "
+                f"filepath={self.filepath}"
+            )
+        if not save_weights_only:
+            if not self.filepath.endswith((".keras", ".h5")):
+                raise ValueError(
+                    "The filepath provided must end in `.keras` (Keras model format). "
+                    f"Received: filepath={self.filepath}"
+                )
+            raise NotImplementedError(
+                "tapeflow cannot save whole models (.keras files) yet; use "
+                "ModelCheckpoint(..., save_weights_only=True) with a `.weights.h5` filepath."
+            )
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if isinstance(self.save_freq, int):
+            self._batches += 1
+            if self._batches >= self.save_freq:
+                self._batches = 0
+                self._save(self._epoch, batch, logs)
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._epoch = epoch
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.save_freq == "epoch":
+            self._save(epoch, None, logs)
+
+    def _save(self, epoch: int, batch: int | None, logs: dict[str, Any] | None) -> None:
+        logs = logs or {}
+        try:
+            if batch is None or "batch" in logs:
+                path = self.filepath.format(epoch=epoch + 1, **logs)
+            else:
+                path = self.filepath.format(epoch=epoch + 1, batch=batch + 1, **logs)
+        except KeyError as e:
+            raise KeyError(
+                f'Failed to format this callback filepath: "{self.filepath}". Reason: {e}'
+            ) from e
+        if not self._should_save(epoch, logs, path):
+            return
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        self.model.save_weights(path)
+        if self.verbose > 0:
+            print_msg(f"\nEpoch {epoch + 1}: finished saving model to {path}")
+
+    def _should_save(self, epoch: int, logs: dict[str, Any], path: str) -> bool:
+        if not self.save_best_only:
+            if self.verbose > 0:
+                print_msg(f"\nEpoch {epoch + 1}: saving model to {path}")
+            return True
+        current = logs.get(self.monitor)
+        if current is None:
+            warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=3)
+            return True
+        best = "None" if self.best is None else f"{self.best:.5f}"
+        if self._is_improvement(current, self.best):
+            if self.verbose > 0:
+                print_msg(
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
+                    f"{current:.5f}, saving model to {path}"
+                )
+            self.best = current
+            return True
+        if self.verbose > 0:
+            print_msg(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
+        return False
 
 
 class LambdaCallback(Callback):
