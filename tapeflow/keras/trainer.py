@@ -34,6 +34,29 @@ def _is_array(x: Any) -> bool:
     return isinstance(x, (np.ndarray, Tensor)) or type(x) in variable_types
 
 
+def _is_input_structure(x: Any) -> bool:
+    """A list, tuple or dict of arrays: one array per input of a multi-input model."""
+    if isinstance(x, dict):
+        return bool(x) and all(_is_array(v) for v in x.values())
+    return isinstance(x, (list, tuple)) and bool(x) and all(_is_array(v) for v in x)
+
+
+def _map_inputs(fn: Any, x: Any) -> Any:
+    """`fn` applied to x, or to each array of an input structure, keeping the structure."""
+    if isinstance(x, dict):
+        return {k: fn(v) for k, v in x.items()}
+    if _is_input_structure(x):
+        return type(x)(fn(v) for v in x)
+    return fn(x)
+
+
+def _first(x: Any) -> Any:
+    """The first array of x (x itself when it is one array)."""
+    if isinstance(x, dict):
+        return next(iter(x.values()))
+    return x[0] if _is_input_structure(x) else x
+
+
 def _as_array(x: Any) -> np.ndarray:
     arr = np.asarray(x.numpy() if hasattr(x, "numpy") else x)
     # Keras's array adapter: floating data is fed as float32 (its floatx)
@@ -66,10 +89,15 @@ class _Data:
     ) -> None:
         self.arrays: list[np.ndarray | None] | None = None
         self.iterable: Any = None
-        if _is_array(x) or (isinstance(x, (list, tuple)) and y is not None):
-            self.arrays = [_as_array(a) if a is not None else None for a in (x, y, sample_weight)]
+        if isinstance(x, (list, tuple)) and y is not None and not _is_input_structure(x):
+            # Keras 3 takes a list only as one array per input, not as nested numbers
+            raise ValueError(f"Unrecognized data type: x={x} (of type {type(x)})")
+        if _is_array(x) or _is_input_structure(x):
+            self.arrays = [
+                None if a is None else _map_inputs(_as_array, a) for a in (x, y, sample_weight)
+            ]
             self.batch_size = batch_size or 32
-            self.size = len(self.arrays[0])  # type: ignore[arg-type]
+            self.size = len(_first(self.arrays[0]))
             self.num_batches: int | None = math.ceil(self.size / self.batch_size)
         else:
             if y is not None:
@@ -92,19 +120,22 @@ class _Data:
         order = generator(None).permutation(self.size) if self.shuffle else np.arange(self.size)
         for start in range(0, self.size, self.batch_size):
             idx = order[start : start + self.batch_size]
-            x, y, w = (None if a is None else constant(a[idx]) for a in self.arrays)
+            x, y, w = (
+                None if a is None else _map_inputs(lambda v: constant(v[idx]), a)  # noqa: B023
+                for a in self.arrays
+            )
             yield x, y, w
 
 
 def _split(x: Any, y: Any, sample_weight: Any, validation_split: float) -> Any:
     """The last `validation_split` of the samples (before any shuffling) for validation."""
-    if not _is_array(x):
+    if not (_is_array(x) or _is_input_structure(x)):
         raise ValueError(
             "`validation_split` is only supported for Tensors or NumPy arrays, "
             f"found following types in the input: {[type(x)]}"
         )
-    arrays = [None if a is None else _as_array(a) for a in (x, y, sample_weight)]
-    n = len(arrays[0])  # type: ignore[arg-type]
+    arrays = [None if a is None else _map_inputs(_as_array, a) for a in (x, y, sample_weight)]
+    n = len(_first(arrays[0]))
     split_at = math.floor(n * (1.0 - validation_split))
     if split_at in (0, n):
         raise ValueError(
@@ -113,8 +144,8 @@ def _split(x: Any, y: Any, sample_weight: Any, validation_split: float) -> Any:
             ". Either provide more data, or a different value for the `validation_split` "
             "argument."
         )
-    train = tuple(None if a is None else a[:split_at] for a in arrays)
-    val = tuple(None if a is None else a[split_at:] for a in arrays)
+    train = tuple(None if a is None else _map_inputs(lambda v: v[:split_at], a) for a in arrays)
+    val = tuple(None if a is None else _map_inputs(lambda v: v[split_at:], a) for a in arrays)
     return train, val
 
 
@@ -220,7 +251,7 @@ class Trainer:
 
     def _symbolic_build(self, x: Any) -> None:
         # Keras builds the model from the data's spec: the batch size stays open (None)
-        if not self.built:  # type: ignore[attr-defined]
+        if not self.built and isinstance(x, Tensor):  # type: ignore[attr-defined]
             self.build((None, *x.shape.as_list()[1:]))  # type: ignore[attr-defined]
 
     def train_step(self, data: Any) -> dict[str, float]:
@@ -229,7 +260,7 @@ class Trainer:
         with GradientTape() as tape:
             y_pred = self(x, training=True)  # type: ignore[operator]
             loss = self.compute_loss(x, y, y_pred, sample_weight)
-        self._loss_tracker.update_state(loss, sample_weight=int(x.shape[0]))
+        self._loss_tracker.update_state(loss, sample_weight=int(_first(x).shape[0]))
         variables = self.trainable_weights  # type: ignore[attr-defined]
         if variables:
             grads = tape.gradient(loss, variables)
@@ -241,7 +272,7 @@ class Trainer:
         self._symbolic_build(x)
         y_pred = self(x, training=False)  # type: ignore[operator]
         loss = self.compute_loss(x, y, y_pred, sample_weight)
-        self._loss_tracker.update_state(loss, sample_weight=int(x.shape[0]))
+        self._loss_tracker.update_state(loss, sample_weight=int(_first(x).shape[0]))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data: Any) -> Any:
@@ -386,7 +417,7 @@ class Trainer:
         outputs = []
         for step, batch in enumerate(data):
             cbs.on_predict_batch_begin(step)
-            output = self.predict_step(batch[0])
+            output = self.predict_step((batch[0],))  # a 1-tuple: x may itself be a list
             outputs.append(np.asarray(output.numpy()))
             cbs.on_predict_batch_end(step, {"outputs": output})
         cbs.on_predict_end()
@@ -394,4 +425,9 @@ class Trainer:
 
 
 def _is_array_data(data: Any) -> bool:
-    return isinstance(data, (tuple, list)) and len(data) in (2, 3) and _is_array(data[0])
+    return (
+        isinstance(data, (tuple, list))
+        and len(data) in (2, 3)
+        # a tuple (x, y) may hold an input structure; a list of tuples is a list of batches
+        and (_is_array(data[0]) or (isinstance(data, tuple) and _is_input_structure(data[0])))
+    )
