@@ -7,9 +7,9 @@ fallback) and match row-by-row gradients.
 
 import numpy as np
 import pytest
+from jacobian_rows import compare, refuse_fallback
 
 import tapeflow as tf
-from tapeflow.jacobian import Batched
 from tapeflow.ops import array as A
 
 RNG = np.random.default_rng(7)
@@ -72,33 +72,7 @@ IDS = [c[0] for c in CASES]
 @pytest.fixture(autouse=True)
 def no_fallback(monkeypatch):
     """Fails a test in which any op's rule runs one row at a time."""
-
-    def refuse(self, op_, *args):
-        raise AssertionError(f"{op_.type} fell back to the row-by-row rule")
-
-    monkeypatch.setattr(Batched, "_rows", refuse)
-
-
-def _rows(tape, y, xs):
-    """The jacobian one gradient call per target element."""
-    n = int(np.prod(y.shape))
-    per_row = []
-    for i in range(n):
-        seed = np.zeros(n)
-        seed[i] = 1.0
-        seed = tf.constant(seed.reshape(y.shape.as_list()))
-        gs = tape.gradient(y, xs, output_gradients=[seed], unconnected_gradients="zero")
-        per_row.append([tf.convert_to_tensor(g).numpy() for g in gs])
-    return [
-        np.stack([r[j] for r in per_row]).reshape(tuple(y.shape) + tuple(x.shape))
-        for j, x in enumerate(xs)
-    ]
-
-
-def _check(tape, y, xs):
-    got = tape.jacobian(y, xs, unconnected_gradients="zero")
-    for g, w in zip(got, _rows(tape, y, xs)):
-        np.testing.assert_allclose(g.numpy(), w, rtol=1e-12, atol=1e-12)
+    refuse_fallback(monkeypatch)
 
 
 @pytest.mark.parametrize("name, fn, shapes", CASES, ids=IDS)
@@ -107,7 +81,7 @@ def test_jacobian_matches_row_by_row(name, fn, shapes):
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(xs)
         y = fn(*xs)
-    _check(tape, y, xs)
+    compare(tape, y, xs)
 
 
 @pytest.mark.parametrize("name, fn, shapes", CASES, ids=IDS)
@@ -122,7 +96,7 @@ def test_jacobian_of_gradient_matches_row_by_row(name, fn, shapes):
             y = tf.reduce_sum(tf.sin(y) * _x(*y.shape))
         grads = inner.gradient(y, xs)
     for g in grads:
-        _check(outer, g, xs)
+        compare(outer, g, xs)
 
 
 @pytest.mark.parametrize("name, fn, shapes", CASES, ids=IDS)
@@ -138,7 +112,7 @@ def test_jacobian_of_jacobian_matches_row_by_row(name, fn, shapes):
             y = tf.sin(y)
         jacs = inner.jacobian(y, xs)
     for j in jacs:
-        _check(outer, j, xs)
+        compare(outer, j, xs)
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ gradients (first and second order); the per-op row-by-row fallback must not run 
 
 import numpy as np
 import pytest
+from jacobian_rows import compare, refuse_fallback
 
 import tapeflow as tf
-from tapeflow.jacobian import Batched
 from tapeflow.ops.matrix_functions import _solve
 
 MATRIX_OPS = {
@@ -29,13 +29,7 @@ MATRIX_OPS = {
 @pytest.fixture(autouse=True)
 def _no_fallback_for_matrix_ops(monkeypatch):
     """A matrix op reaching the row-by-row fallback fails the test: its rule must be batched."""
-    rows = Batched._rows
-
-    def guarded(self, op_, *args):
-        assert op_.type not in MATRIX_OPS, f"{op_.type} fell back to row-by-row"
-        return rows(self, op_, *args)
-
-    monkeypatch.setattr(Batched, "_rows", guarded)
+    refuse_fallback(monkeypatch, MATRIX_OPS)
 
 
 def _spread(x):
@@ -104,26 +98,6 @@ def _outputs(out):
     return list(out) if isinstance(out, (list, tuple)) else [out]
 
 
-def _compare(tape, y, xs):
-    """tape.jacobian against one gradient call per element of y."""
-    got = tape.jacobian(y, xs, unconnected_gradients="zero")
-    n = int(np.prod(y.shape))
-    for j, (g, x) in enumerate(zip(got, xs)):
-        rows = []
-        for i in range(n):
-            seed = np.zeros(n)
-            seed[i] = 1.0
-            row = tape.gradient(
-                y,
-                x,
-                output_gradients=tf.constant(seed.reshape(y.shape)),
-                unconnected_gradients="zero",
-            )
-            rows.append(row.numpy())
-        want = np.stack(rows).reshape(tuple(y.shape) + tuple(x.shape))
-        np.testing.assert_allclose(g.numpy(), want, rtol=1e-10, atol=1e-12, err_msg=f"input {j}")
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_jacobian_matches_row_by_row_gradients(case):
     fn, shapes = CASES[case]
@@ -132,7 +106,7 @@ def test_jacobian_matches_row_by_row_gradients(case):
         tape.watch(xs)
         outs = _outputs(fn(*xs))
     for y in outs:
-        _compare(tape, y, xs)
+        compare(tape, y, xs, rtol=1e-10)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -150,7 +124,7 @@ def test_jacobian_of_gradient_matches_row_by_row(case):
         seeds = [tf.constant(rng.standard_normal(o.shape.as_list())) for o in outs]
         grads = inner.gradient(outs, xs, output_gradients=seeds, unconnected_gradients="zero")
     for g in grads:
-        _compare(outer, g, xs)
+        compare(outer, g, xs, rtol=1e-10)
 
 
 def test_solves_with_extra_right_hand_side_axes_match_numpy():
@@ -206,4 +180,4 @@ def test_jacobian_through_complex_rules_matches_row_by_row(case):
         tape.watch(x)
         outs = _outputs(COMPLEX_CASES[case](x))
     for y in outs:
-        _compare(tape, y, [x])
+        compare(tape, y, [x], rtol=1e-10)
