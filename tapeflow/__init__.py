@@ -166,6 +166,11 @@ from tapeflow.ops.reduce import (
     reduce_all,
     reduce_any,
     reduce_logsumexp,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_sum,
 )
 from tapeflow.ops.slicing import strided_slice
 from tapeflow.ops.sort import argsort, searchsorted, sort, unique, unique_with_counts
@@ -188,14 +193,7 @@ from tapeflow.ops.transcendental import (
     tanh,
 )
 from tapeflow.printing import print_v2 as print
-from tapeflow.ragged_tensor import (  # the reductions also take RaggedTensors, as in TF
-    RaggedTensor,
-    reduce_max,
-    reduce_mean,
-    reduce_min,
-    reduce_prod,
-    reduce_sum,
-)
+from tapeflow.ragged_tensor import RaggedTensor
 from tapeflow.sparse_tensor import SparseTensor
 from tapeflow.tape import GradientTape, UnconnectedGradients
 from tapeflow.tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
@@ -246,7 +244,6 @@ math = _namespace(
         "rint": round,
         "accumulate_n": add_n,
         "l2_normalize": _linalg.l2_normalize,
-        **_ragged.DISPATCHED,
     },
 )
 linalg = _namespace(

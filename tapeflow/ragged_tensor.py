@@ -802,34 +802,20 @@ def _ragged_reduce(kind: str, rt: RaggedTensor, axis: Any, keepdims: bool) -> An
     return result
 
 
-def _dispatching(dense: Callable[..., Any], kind: str) -> Callable[..., Any]:
-    @functools.wraps(dense)
-    def reduction(
-        input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
-    ) -> Any:
-        if type(input_tensor) is not RaggedTensor:
-            return dense(input_tensor, axis, keepdims, name)
-        if kind == "mean":
-            # TF's ragged mean: sum / count, so integer inputs give a float64 mean
-            total = _ragged_reduce("sum", input_tensor, axis, keepdims)
-            count = _ragged_reduce("sum", map_flat_values(ones_like, input_tensor), axis, keepdims)
-            return map_flat_values(m.truediv, total, count)
-        return _ragged_reduce(kind, input_tensor, axis, keepdims)
-
-    return reduction
+_KINDS = {"Sum": "sum", "Mean": "mean", "Max": "max", "Min": "min", "Prod": "prod"}
 
 
-reduce_sum = _dispatching(dense_reduce.reduce_sum, "sum")
-reduce_mean = _dispatching(dense_reduce.reduce_mean, "mean")
-reduce_max = _dispatching(dense_reduce.reduce_max, "max")
-reduce_min = _dispatching(dense_reduce.reduce_min, "min")
-reduce_prod = _dispatching(dense_reduce.reduce_prod, "prod")
+def _reduce(op_type: str, rt: RaggedTensor, axis: Any, keepdims: bool) -> Any:
+    """tf.reduce_sum/mean/max/min/prod of a RaggedTensor (ops/reduce.py dispatches here)."""
+    kind = _KINDS.get(op_type)
+    if kind is None:  # a reduction with no ragged form: TF's conversion error
+        convert_to_tensor(rt)
+    if kind == "mean":
+        # TF's ragged mean: sum / count, so integer inputs give a float64 mean
+        total = _ragged_reduce("sum", rt, axis, keepdims)
+        count = _ragged_reduce("sum", map_flat_values(ones_like, rt), axis, keepdims)
+        return map_flat_values(m.truediv, total, count)
+    return _ragged_reduce(kind, rt, axis, keepdims)  # type: ignore[arg-type]
 
-# What __init__ exports in tf.math in place of the dense functions (and in tf., by name)
-DISPATCHED = {
-    "reduce_sum": reduce_sum,
-    "reduce_mean": reduce_mean,
-    "reduce_max": reduce_max,
-    "reduce_min": reduce_min,
-    "reduce_prod": reduce_prod,
-}
+
+dense_reduce.REDUCTION_DISPATCH[RaggedTensor] = _reduce

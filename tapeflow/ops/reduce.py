@@ -70,8 +70,19 @@ def normalize_axis(axis: Any, ndim: int, op_type: str) -> tuple[int, ...] | None
     return tuple(sorted(out))
 
 
+# Value types with reductions of their own (RaggedTensor registers here):
+# type -> fn(op type, value, axis, keepdims). Only looked up for inputs that are not Tensors.
+REDUCTION_DISPATCH: dict[type, Any] = {}
+
+
 def _reduction(op_: Any, input_tensor: Any, axis: Any, keepdims: Any) -> Tensor:
-    x = input_tensor if type(input_tensor) is Tensor else convert_to_tensor(input_tensor)
+    if type(input_tensor) is Tensor:
+        x = input_tensor
+    else:
+        own = REDUCTION_DISPATCH.get(type(input_tensor))
+        if own is not None:
+            return own(op_.type, input_tensor, axis, bool(keepdims))
+        x = convert_to_tensor(input_tensor)
     axes = None if axis is None else normalize_axis(axis, x.ndim, op_.type)
     return op_(x, axis=axes, keepdims=bool(keepdims))
 
