@@ -76,6 +76,7 @@ class Case:
     note: str = ""
     _expected: list[np.ndarray] | None = dataclasses.field(default=None, repr=False)
     checked: set[str] = dataclasses.field(default_factory=set)  # verified on a first call
+    replayed: bool = False  # a stateless tf.function row: verify its second (replayed) call
 
     def expected(self) -> list[np.ndarray]:
         """The floor's results from its first call, copied: W3's floor updates its weights in
@@ -148,6 +149,11 @@ class TfApi:
             return y, t.gradient(y, x)
 
         return forward_backward if tape else forward
+
+    def traced(self, build: Fn) -> Fn:
+        """The same workload inside `tf.function`: traced on the first call, replayed after."""
+        tf = self.tf
+        return tf.function(build)
 
     def loss(self, logits: Any, labels: Any) -> Any:
         """Softmax cross-entropy, averaged over the batch, from the ops tapeflow has."""
@@ -470,6 +476,19 @@ def cases(s: Sizes, frameworks: dict[str, Any]) -> list[Case]:
         )
         for key, title, x0, tape, target in chains
     ]
+    out.append(
+        Case(
+            "W1-fn",
+            "W1 inside tf.function (traced once, then replayed)",
+            "µs/op",
+            us_per_op,
+            None,
+            floor=Floor.chain_scalar(scalar, n, True),
+            impls=_impls(frameworks, lambda api: api.traced(api.chain(scalar, n, True))),
+            note="no target: tf.function's speed on W1",
+            replayed=True,
+        )
+    )
     widths = "-".join(map(str, s.mlp))
     out.append(
         Case(
@@ -480,6 +499,20 @@ def cases(s: Sizes, frameworks: dict[str, Any]) -> list[Case]:
             1.10,
             floor=Floor.mlp(params, x, labels, update=True),
             impls=_impls(frameworks, lambda api: api.mlp(params, x, labels, update=True)),
+        )
+    )
+    out.append(
+        Case(
+            "W3-fn",
+            "W3 inside tf.function",
+            "ms",
+            1e3,
+            None,
+            floor=Floor.mlp(params, x, labels, update=True),
+            impls=_impls(
+                frameworks, lambda api: api.traced(api.mlp(params, x, labels, update=True))
+            ),
+            note="no target: tf.function's speed on W3",
         )
     )
     out.append(
@@ -579,5 +612,7 @@ def verify(case: Case, names: list[str] | None = None) -> dict[str, str | None]:
         if name in case.checked:  # only a first call can be compared (W3 trains)
             continue
         case.checked.add(name)
+        if case.replayed:
+            fn()  # the trace: the call compared is then the graph's replay
         out[name] = mismatch(fn(), case.expected(), case.rtol)
     return out

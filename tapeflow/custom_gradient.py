@@ -23,7 +23,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from tapeflow import nest
+from tapeflow import graph, nest
 from tapeflow.op import Op, push_recorder, read_variable, remove_recorder, state, variable_types
 from tapeflow.tensor import Tensor, _wrap, convert_to_tensor
 
@@ -91,6 +91,20 @@ def _as_gradient(g: Any, x: Tensor) -> Any:
     return convert_to_tensor(g, dtype_hint=x.dtype)
 
 
+def _own_output(t: Tensor) -> Tensor:
+    """A new Tensor with t's value: the entry's output, which the tapes see as the op's.
+
+    While tracing (tf.function) it stands for the same graph value; a replay recorded op by op
+    for an outer tape would lose grad_fn, so such a replay runs the Python function instead.
+    """
+    new = _wrap(graph.raw_value(t))
+    tracer = graph.current()
+    if tracer is not None and type(t) is graph.TracedTensor:
+        tracer.alias(t, new)
+        tracer.tape_unsafe = tracer.tape_unsafe or "tf.custom_gradient"
+    return new
+
+
 def _call(f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     (result, grad_fn), read = _run_unrecorded(f, args, kwargs)
     flat_args = nest.flatten(args)
@@ -103,7 +117,7 @@ def _call(f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) 
             f"function uses variables: {variables}"
         )
     flat_result = nest.flatten(result)
-    outputs = tuple(_wrap(convert_to_tensor(r)._value) for r in flat_result)
+    outputs = tuple(_own_output(convert_to_tensor(r)) for r in flat_result)
     inputs = tuple(_as_input(a) for a in flat_args + variables)
     n_args = len(flat_args)
 

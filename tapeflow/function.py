@@ -1,41 +1,518 @@
-"""tf.function, for now in TF's "run functions eagerly" mode.
+"""tf.function: trace a Python function into a graph once per input signature, then run the graph.
 
-TF code wraps its training steps in `@tf.function`; with `tf.config.run_functions_eagerly(True)`
-TF itself then simply calls the Python function, and so does tapeflow, always, until tracing to
-a graph arrives (the plan's next step). Results and gradients are those of eager execution,
-which TF guarantees to be the same; what differs is only what a traced function would do once
-per trace (a Python `print` runs on every call, as in TF's eager mode).
+The first call with a new signature runs the Python function (its `print`s and other Python
+side effects happen then, as in TF) while tapeflow/graph.py records the ops; later calls with the
+same signature run the recorded graph. The signature follows TF's rules: a Tensor or NumPy
+array counts by shape and dtype, a Variable by shape and dtype, a Python value by value, any
+other object by identity; lists, tuples and dicts by their structure.
+
+Where a trace cannot be replayed (Python read a traced value: `if x > 0:`, `x.numpy()`), that
+signature runs the Python function eagerly on every call: the values are TF's, only Python
+side effects repeat. `Function.eager_reason(...)` says why. A shape-relaxed signature (TF's
+`input_signature` with None dimensions, `reduce_retracing`) shares one *public* trace, but
+tapeflow's graphs hold concrete shapes, so a new shape is traced again internally.
 """
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import functools
+import inspect
+import weakref
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["function", "Function", "run_functions_eagerly", "functions_run_eagerly"]
+import numpy as np
+
+from tapeflow import graph as _graph
+from tapeflow import op as _op
+from tapeflow.tensor import Tensor, TensorShape, _wrap, convert_to_tensor, to_array
+
+__all__ = [
+    "function",
+    "Function",
+    "ConcreteFunction",
+    "run_functions_eagerly",
+    "functions_run_eagerly",
+]
+
+_run_eagerly = [False]
+
+
+def run_functions_eagerly(run_eagerly: bool) -> None:
+    """With True, every tf.function calls its Python function directly (TF's debugging mode)."""
+    _run_eagerly[0] = bool(run_eagerly)
+
+
+def functions_run_eagerly() -> bool:
+    return _run_eagerly[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Signatures
+
+
+def _variable_types() -> set[type]:
+    return _op.variable_types
+
+
+class _Leaf:
+    """How one argument leaf enters a trace: as a tensor input, a variable input, or static."""
+
+    TENSOR, VARIABLE, STATIC = 0, 1, 2
+
+
+def _leaf_key(x: Any, statics: list[Any]) -> tuple[Any, int]:
+    if isinstance(x, Tensor):
+        value = x._value
+        return ("T", np.shape(value), value.dtype.str), _Leaf.TENSOR
+    if type(x) in _variable_types():
+        return ("V", x.shape, x.dtype.name), _Leaf.VARIABLE
+    if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind not in "OSU":
+        return ("T", np.shape(x), x.dtype.str), _Leaf.TENSOR
+    if x is None or isinstance(x, (bool, int, float, complex, str, bytes)):
+        return ("P", type(x), x), _Leaf.STATIC
+    try:
+        hash(x)
+    except TypeError:
+        statics.append(x)  # kept alive: its id stays unique while the cache holds the key
+        return ("O", id(x)), _Leaf.STATIC
+    statics.append(x)
+    return ("O", id(x)), _Leaf.STATIC
+
+
+def _flatten(structure: Any, leaves: list[Any]) -> Any:
+    """The structure's shape as a hashable key; appends its leaves to `leaves`."""
+    t = type(structure)
+    if t in (list, tuple):
+        return (t.__name__, tuple(_flatten(x, leaves) for x in structure))
+    if t is dict:
+        keys = sorted(structure, key=repr)
+        return ("dict", tuple((k, _flatten(structure[k], leaves)) for k in keys))
+    if isinstance(structure, tuple) and hasattr(structure, "_fields"):  # namedtuple
+        return (t, tuple(_flatten(x, leaves) for x in structure))
+    leaves.append(structure)
+    return None
+
+
+def _rebuild(key: Any, leaves: Any) -> Any:
+    """The structure `key` describes, its leaves taken in order from the iterator `leaves`."""
+    if key is None:
+        return next(leaves)
+    kind, children = key
+    if kind == "dict":
+        return {k: _rebuild(sub, leaves) for k, sub in children}
+    items = [_rebuild(sub, leaves) for sub in children]
+    if kind == "list":
+        return items
+    if kind == "tuple":
+        return tuple(items)
+    return kind(*items)  # a namedtuple class
+
+
+# ---------------------------------------------------------------------------------------------
+# Concrete functions
+
+
+class ConcreteFunction:
+    """One trace of a tf.function: a graph for one input signature.
+
+    Calling it runs the graph; `eager_reason` is set when the trace could not be replayed.
+    """
+
+    def __init__(
+        self,
+        graph: _graph.Graph | None,
+        kinds: list[int],
+        output_key: Any,
+        output_template: Any,
+        static_outputs: list[Any],
+        eager_reason: str | None,
+        tape_unsafe: str | None,
+    ) -> None:
+        self.graph = graph
+        self._kinds = kinds
+        self._output_key = output_key
+        self._output_template = output_template
+        self._static_outputs = static_outputs  # non-tensor output leaves, returned as traced
+        self.eager_reason = eager_reason
+        self._tape_unsafe = tape_unsafe
+
+    def _run(self, leaves: list[Any]) -> Any:
+        """Runs the graph on the call's leaves; op by op through bind() if a tape records."""
+        assert self.graph is not None
+        if _op._active and _op.state.recorders:
+            return self._run_recorded(leaves)
+        raw = [
+            x._handle if kind == _Leaf.VARIABLE else _raw_input(x)
+            for x, kind in zip(leaves, self._kinds)
+            if kind != _Leaf.STATIC
+        ]
+        return self._outputs([_wrap(v) for v in self.graph.run(*raw)])
+
+    def _run_recorded(self, leaves: list[Any]) -> Any:
+        assert self.graph is not None
+        if self._tape_unsafe is not None:
+            return _PYTHON  # the caller runs the Python function instead
+        inputs = [
+            x if kind == _Leaf.VARIABLE else _as_tensor(x)
+            for x, kind in zip(leaves, self._kinds)
+            if kind != _Leaf.STATIC
+        ]
+        return self._outputs(self.graph.run_recorded(inputs, _op.bind, _op.read_variable))
+
+    def _outputs(self, outs: list[Any]) -> Any:
+        it = iter(outs)
+        statics = iter(self._static_outputs)
+        flat = [next(it) if is_tensor else next(statics) for is_tensor in self._output_template]
+        return _rebuild(self._output_key, iter(flat)) if self._output_key else flat[0]
+
+
+_PYTHON = object()  # _run's answer when the Python function must run instead of the graph
+
+
+def _raw_input(x: Any) -> Any:
+    if isinstance(x, Tensor):
+        return _graph.raw_get(x)
+    return to_array(x)
+
+
+_UNKNOWN_DIMS = object()  # shown shape: every dimension unknown (a reduce_retracing trace)
+
+
+@contextlib.contextmanager
+def _silenced_print() -> Any:
+    """Python's print does nothing while a trace TF would not have made runs."""
+    original = builtins.print
+    builtins.print = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        builtins.print = original
+
+
+def _as_output(x: Any) -> Any:
+    if type(x) in _variable_types():
+        return _op.read_variable(x)
+    if isinstance(x, (bool, int, float, complex, str, bytes, np.ndarray, np.generic)):
+        return convert_to_tensor(x)
+    return x
+
+
+def _as_outputs(result: Any) -> tuple[Any, Any, list[Any]]:
+    """The result with Variables read and Python numbers made tensors (as TF returns them),
+    its structure key and its leaves."""
+    leaves: list[Any] = []
+    key = _flatten(result, leaves) if _is_structure(result) else None
+    if key is None:
+        leaves = [result]
+    converted = [_as_output(x) for x in leaves]
+    result = _rebuild(key, iter(converted)) if key is not None else converted[0]
+    return result, key, converted
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else _wrap(to_array(x))
+
+
+# ---------------------------------------------------------------------------------------------
+# Function
 
 
 class Function:
-    """What `@tf.function` returns: calls the Python function (TF's eager-functions mode)."""
+    """What `@tf.function` returns: traces per input signature, then runs the graphs.
 
-    def __init__(self, python_function: Callable[..., Any], input_signature: Any = None) -> None:
+    >>> import tapeflow as tf
+    >>> @tf.function
+    ... def f(x):
+    ...     print("tracing")
+    ...     return x * x
+    >>> float(f(tf.constant(3.0)))
+    tracing
+    9.0
+    >>> float(f(tf.constant(4.0)))  # same signature: the graph runs, Python does not
+    16.0
+    >>> f.experimental_get_tracing_count()
+    1
+    """
+
+    def __init__(
+        self,
+        python_function: Callable[..., Any],
+        input_signature: Any = None,
+        reduce_retracing: bool = False,
+        name: str | None = None,
+    ) -> None:
         self.python_function = python_function
-        self.input_signature = input_signature
+        self.input_signature = None if input_signature is None else list(input_signature)
+        self._reduce_retracing = reduce_retracing
+        self._cache: dict[Any, tuple[ConcreteFunction, list[Any]]] = {}
+        self._public_keys: set[Any] = set()  # the traces TF would have made
+        self._seen_ranks: set[Any] = set()
+        self._bound: weakref.WeakKeyDictionary[Any, Function] = weakref.WeakKeyDictionary()
+        self._instance: Any = None
+        try:
+            self._parameters = list(inspect.signature(python_function).parameters)
+        except (TypeError, ValueError):
+            self._parameters = []
         functools.update_wrapper(self, python_function)
 
+    # -- calling --------------------------------------------------------------------------
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.python_function(*args, **kwargs)
+        if self._instance is not None:
+            args = (self._instance, *args)
+        if _run_eagerly[0]:
+            return self.python_function(*args, **kwargs)
+        if self.input_signature is not None:
+            self._check_signature(args, kwargs)
+        leaves: list[Any] = []
+        structure = _flatten((args, kwargs), leaves)
+        statics: list[Any] = []
+        keyed = [_leaf_key(x, statics) for x in leaves]
+        key = (structure, tuple(k for k, _ in keyed))
+        outer = _graph.current()  # called while another function traces
+        cached = self._cache.get(key)
+        if cached is None:
+            concrete, result = self._trace(args, kwargs, structure, leaves, keyed, key, statics)
+            if outer is None:
+                return result
+        else:
+            concrete = cached[0]
+        if concrete.graph is None:  # not replayable: Python runs (inside a trace: into it)
+            return self.python_function(*args, **kwargs)
+        # inside another trace, the graph runs op by op and so becomes part of the outer one
+        out = concrete._run_recorded(leaves) if outer is not None else concrete._run(leaves)
+        return self.python_function(*args, **kwargs) if out is _PYTHON else out
+
+    def _visibility(self, key: Any) -> tuple[bool, bool]:
+        """(whether this trace is one TF would make, whether its shapes are relaxed).
+
+        tapeflow's graphs hold concrete shapes, so a relaxed signature (input_signature,
+        reduce_retracing) is traced again for each new shape, but silently: TF would not
+        have run the Python function.
+        """
+        if self.input_signature is not None:
+            public = "input_signature" not in self._public_keys
+            self._public_keys.add("input_signature")
+            return public, True
+        if not self._reduce_retracing:
+            self._public_keys.add(key)
+            return True, False
+        structure, leaves = key
+        relaxed = (structure, tuple((k[0], len(k[1]), k[2]) if k[0] in "TV" else k for k in leaves))
+        if ("relaxed", relaxed) in self._public_keys:
+            return False, True
+        if relaxed in self._seen_ranks:  # TF's second shape of a rank: one relaxed trace
+            self._public_keys.add(("relaxed", relaxed))
+            return True, True
+        self._seen_ranks.add(relaxed)
+        self._public_keys.add(key)
+        return True, False
+
+    def _trace(
+        self,
+        args: Any,
+        kwargs: Any,
+        structure: Any,
+        leaves: list[Any],
+        keyed: list[tuple[Any, int]],
+        key: Any,
+        statics: list[Any],
+    ) -> tuple[ConcreteFunction, Any]:
+        public, relaxed = self._visibility(key)
+        tracer = _graph.Tracer()
+        kinds = [kind for _, kind in keyed]
+        names = self._leaf_names(args, kwargs, len(leaves))
+        specs = self._shown_specs(len(leaves)) if relaxed else None
+        traced_leaves: list[Any] = []
+        inputs: list[int] = []
+        recording = _op._active and _op.state.recorders
+        for i, (leaf, kind, name) in enumerate(zip(leaves, kinds, names)):
+            if kind == _Leaf.TENSOR:
+                if recording and isinstance(leaf, Tensor):  # outer tapes: link the placeholder
+                    t = _op.bind(_op.REGISTRY["Identity"], (leaf,), {})
+                else:
+                    t = _wrap(_raw_input(leaf))
+                shown = None if specs is None else specs[i]
+                if shown is _UNKNOWN_DIMS:
+                    shown = [None] * np.ndim(_graph.raw_get(t))
+                inputs.append(tracer.placeholder(t, name, shown))
+                traced_leaves.append(t)
+            elif kind == _Leaf.VARIABLE:
+                inputs.append(tracer.variable_input(leaf))
+                traced_leaves.append(leaf)
+            else:
+                traced_leaves.append(leaf)
+        t_args, t_kwargs = _rebuild(structure, iter(traced_leaves))
+        previous = _graph.state.tracer
+        _graph.state.tracer = tracer
+        _graph.tracing += 1
+        _op._count_recorders(1)  # bind() reports to the tracer only while something records
+        try:
+            with contextlib.nullcontext() if public else _silenced_print():
+                result = self.python_function(*t_args, **t_kwargs)
+            result, output_key, out_leaves = _as_outputs(result)
+            template = [isinstance(x, Tensor) for x in out_leaves]
+            outputs = [tracer.register_of(x) for x in out_leaves if isinstance(x, Tensor)]
+            statics_out = [x for x in out_leaves if not isinstance(x, Tensor)]
+        finally:
+            _op._count_recorders(-1)
+            _graph.tracing -= 1
+            _graph.state.tracer = previous
+            tracer.finish()
+        reason = tracer.value_read
+        graph = None if reason is not None else _graph.Graph(tracer, inputs, outputs)
+        concrete = ConcreteFunction(
+            graph, kinds, output_key, template, statics_out, reason, tracer.tape_unsafe
+        )
+        self._cache[key] = (concrete, statics)
+        return concrete, result
+
+    def _shown_specs(self, n: int) -> list[Any]:
+        """The shapes a relaxed trace's placeholders print: the signature's, else unknown."""
+        if self.input_signature is not None:
+            specs = [getattr(s, "shape", None) for s in _leaves_of(list(self.input_signature))]
+            return ([None] if self._instance is not None else []) + specs + [None] * n
+        return [_UNKNOWN_DIMS] * n
+
+    def _leaf_names(self, args: Any, kwargs: Any, n: int) -> list[str]:
+        """TF's placeholder names: the parameter's name, then name_1, name_2 for its leaves."""
+        names: list[str] = []
+        for i, a in enumerate(args):
+            base = self._parameters[i] if i < len(self._parameters) else f"args_{i}"
+            count = len(_leaves_of(a))
+            names += [base] + [f"{base}_{j}" for j in range(1, count)]
+        for k, v in sorted(kwargs.items(), key=lambda kv: repr(kv[0])):
+            count = len(_leaves_of(v))
+            names += [k] + [f"{k}_{j}" for j in range(1, count)]
+        return (names + ["input"] * n)[:n]
+
+    def _check_signature(self, args: Any, kwargs: Any) -> None:
+        given = list(args[1:] if self._instance is not None else args) + list(kwargs.values())
+        specs = self.input_signature or []
+        if len(given) != len(specs):
+            raise TypeError(
+                f"{getattr(self, '__name__', 'function')}() takes {len(specs)} arguments as given "
+                f"by the input signature, but {len(given)} were given."
+            )
+        for spec, value in zip(specs, given):
+            _check_spec(spec, value)
+
+    # -- TF's inspection API --------------------------------------------------------------
+
+    def experimental_get_tracing_count(self) -> int:
+        """How many times TF would have traced the Python function (its concrete functions)."""
+        return len(self._public_keys)
+
+    def get_concrete_function(self, *args: Any, **kwargs: Any) -> ConcreteFunction:
+        """The trace for these arguments (tracing now if needed); TensorSpecs stand for tensors
+        of their shape (None dimensions: 1) filled with zeros."""
+        if not args and not kwargs and self.input_signature is not None:
+            args = tuple(self.input_signature)
+        args = tuple(_spec_value(a) for a in args)
+        kwargs = {k: _spec_value(v) for k, v in kwargs.items()}
+        if self._instance is not None:
+            args = (self._instance, *args)
+        leaves: list[Any] = []
+        structure = _flatten((args, kwargs), leaves)
+        statics: list[Any] = []
+        keyed = [_leaf_key(x, statics) for x in leaves]
+        key = (structure, tuple(k for k, _ in keyed))
+        if key not in self._cache:
+            self._trace(args, kwargs, structure, leaves, keyed, key, statics)
+        concrete = self._cache[key][0]
+        return _BoundConcrete(self, concrete, args)  # type: ignore[return-value]
+
+    def eager_reason(self, *args: Any, **kwargs: Any) -> str | None:
+        """Why calls with these arguments run the Python function eagerly (None: they don't)."""
+        reason: str | None = self.get_concrete_function(*args, **kwargs).eager_reason
+        return reason
+
+    # -- methods ---------------------------------------------------------------------------
 
     def __get__(self, instance: Any, owner: Any = None) -> Any:
         if instance is None:
             return self
-        return functools.partial(self.__call__, instance)  # a decorated method
+        try:
+            bound = self._bound.get(instance)
+        except TypeError:  # an instance that cannot be weakly referenced
+            bound = None
+        if bound is None:
+            bound = Function(self.python_function, self.input_signature, self._reduce_retracing)
+            bound._instance = instance
+            bound.__self__ = instance  # type: ignore[attr-defined]
+            try:
+                self._bound[instance] = bound
+            except TypeError:
+                pass
+        return bound
 
-    def get_concrete_function(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(
-            "tapeflow runs tf.function eagerly (as tf.config.run_functions_eagerly(True)); it "
-            "builds no graphs, so there are no concrete functions yet."
+    def __repr__(self) -> str:
+        return f"<tapeflow.Function {getattr(self, '__name__', '?')}>"
+
+
+class _BoundConcrete:
+    """A concrete function as get_concrete_function returns it: callable with tensors."""
+
+    def __init__(self, function: Function, concrete: ConcreteFunction, args: Any) -> None:
+        self._function = function
+        self._concrete = concrete
+        self.eager_reason = concrete.eager_reason
+        self.graph = concrete.graph
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        fn = self._function
+        if fn._instance is not None:
+            return fn(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+
+def _leaves_of(x: Any) -> list[Any]:
+    leaves: list[Any] = []
+    _flatten(x, leaves)
+    return leaves
+
+
+def _is_structure(x: Any) -> bool:
+    return type(x) in (list, tuple, dict) or (isinstance(x, tuple) and hasattr(x, "_fields"))
+
+
+def _spec_value(x: Any) -> Any:
+    """A TensorSpec as a zero tensor of its shape (unknown dimensions: 1)."""
+    from tapeflow.tensor_spec import TensorSpec
+
+    if isinstance(x, TensorSpec):
+        shape = [1 if d is None else d for d in (x.shape.as_list() if x.shape.rank else [])]
+        return _wrap(to_array(np.zeros(shape, dtype=x.dtype._np)))
+    return x
+
+
+def _check_spec(spec: Any, value: Any) -> None:
+    from tapeflow.tensor_spec import TensorSpec
+
+    if not isinstance(spec, TensorSpec):
+        return
+    if not (
+        isinstance(value, (Tensor, np.ndarray, np.generic)) or type(value) in _variable_types()
+    ):
+        try:
+            value = _wrap(to_array(value, spec.dtype))
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"Could not convert {value!r} to {spec}.") from e
+    shape = TensorShape(np.shape(value._value if hasattr(value, "_value") else value))
+    dtype_name = (
+        value.dtype.name
+        if hasattr(value.dtype, "name") and not isinstance(value, np.ndarray)
+        else str(np.dtype(value.dtype))
+    )
+    if not spec.shape.is_compatible_with(shape) or (
+        dtype_name != spec.dtype.name and str(np.dtype(spec.dtype._np)) != dtype_name
+    ):
+        raise TypeError(
+            f"Binding inputs to tf.function failed due to `Can not cast {value!r} to {spec}`. "
+            f"Received args: {value!r}"
         )
 
 
@@ -52,7 +529,7 @@ def function(
     experimental_compile: Any = None,
     experimental_follow_type_hints: Any = None,
 ) -> Any:
-    """Decorator: `@tf.function` or `@tf.function(input_signature=...)`; runs eagerly.
+    """Decorator: `@tf.function` or `@tf.function(input_signature=..., reduce_retracing=...)`.
 
     >>> import tapeflow as tf
     >>> @tf.function
@@ -61,14 +538,7 @@ def function(
     >>> float(square(tf.constant(3.0)))
     9.0
     """
+    relax = bool(reduce_retracing or experimental_relax_shapes)
     if func is None:
-        return lambda f: Function(f, input_signature)
-    return Function(func, input_signature)
-
-
-def run_functions_eagerly(run_eagerly: bool) -> None:
-    """Accepted for compatibility: tapeflow's tf.function always runs eagerly."""
-
-
-def functions_run_eagerly() -> bool:
-    return True
+        return lambda f: Function(f, input_signature, relax)
+    return Function(func, input_signature, relax)

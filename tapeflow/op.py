@@ -17,7 +17,10 @@ from typing import Any
 import numpy as np
 
 from tapeflow import dtypes
+from tapeflow import graph as _graph
 from tapeflow.errors import InvalidArgumentError
+from tapeflow.graph import TracedTensor
+from tapeflow.graph import raw_get as _raw_get
 from tapeflow.tensor import _CONVERTERS, Tensor, _wrap, convert_to_tensor, none_error, to_array
 
 __all__ = [
@@ -104,7 +107,7 @@ def insert_recorder(position: int, recorder: Any) -> None:
 
 
 # Variable classes register here, so bind() can read them without this module importing them.
-variable_types: set[type] = set()
+variable_types: set[type] = _graph._variable_types
 
 REGISTRY: dict[str, Op] = {}
 
@@ -255,13 +258,18 @@ def _is_tensor_like(a: Any) -> bool:
     return t is Tensor or t in variable_types or isinstance(a, Tensor)
 
 
+def _raw(a: Any) -> Any:
+    """A tensor-like input's NumPy value; a traced one's without noting a read."""
+    return _raw_get(a) if type(a) is TracedTensor else a._value
+
+
 def _value_of(a: Any) -> Any:
     """The NumPy value of one input that is not in a same-dtype group."""
     if _is_tensor_like(a):
-        return a._value
+        return _raw(a)
     if a is None:
         raise none_error()
-    return convert_to_tensor(a)._value
+    return _raw(convert_to_tensor(a))
 
 
 def _coerce(op: Op, index: int, a: Any, ref: np.dtype) -> Any:
@@ -291,7 +299,7 @@ def _coerce(op: Op, index: int, a: Any, ref: np.dtype) -> Any:
         raise dtype_mismatch(op.type, index, ref, np.dtype(np.complex128))
     if isinstance(a, (list, tuple)):
         return to_array(a, dtypes.from_numpy(ref))
-    converted = convert_to_tensor(a)._value  # IndexedSlices and other registered types
+    converted = _raw(convert_to_tensor(a))  # IndexedSlices and other registered types
     if converted.dtype != ref:
         raise dtype_mismatch(op.type, index, ref, converted.dtype)
     return converted
@@ -307,7 +315,7 @@ def _convert(op: Op, args: tuple[Any, ...]) -> Any:
     for i in group:  # type: ignore[union-attr]
         a = args[i]
         if _is_tensor_like(a):
-            d = a._value.dtype
+            d = _raw(a).dtype
             if ref is None:
                 ref = d
             elif d is not ref and d != ref:
@@ -315,7 +323,7 @@ def _convert(op: Op, args: tuple[Any, ...]) -> Any:
     values = list(args)
     for i, a in enumerate(args):
         if _is_tensor_like(a):
-            values[i] = a._value
+            values[i] = _raw(a)
         elif ref is not None and i in group:  # type: ignore[operator]
             values[i] = _coerce(op, i, a, ref)
         else:
@@ -368,14 +376,20 @@ def bind(op: Op, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
         raise _op_error(op, values, e) from e
     if type(out) is tuple:
         outputs = tuple(_wrap(o) for o in out)
-        if _active and op.differentiable:
+        if _active:
+            if _graph.tracing:
+                _trace(op, args, values, outputs, attrs, True)
             recorders = state.recorders
-            if recorders:
+            if recorders and op.differentiable:
                 _record(op, args, values, outputs, attrs, True, recorders)
         return outputs
     result = _new(Tensor)
     result._value = out
-    if _active and op.differentiable:
+    if _active:
+        if _graph.tracing:
+            _trace(op, args, values, (result,), attrs, False)
+        if not op.differentiable:
+            return result
         recorders = state.recorders
         if not recorders:
             return result
@@ -402,12 +416,19 @@ def bind_pair(op: Op, a: Any, b: Any) -> Tensor:
         raise _op_error(op, (av, bv), e) from e
     if type(out) is tuple:  # a multi-output op: the general path wraps and records it
         outputs = tuple(_wrap(o) for o in out)
-        if _active and op.differentiable and state.recorders:
-            _record(op, (a, b), (av, bv), outputs, _NO_ATTRS, True, state.recorders)
+        if _active:
+            if _graph.tracing:
+                _trace(op, (a, b), (av, bv), outputs, _NO_ATTRS, True)
+            if op.differentiable and state.recorders:
+                _record(op, (a, b), (av, bv), outputs, _NO_ATTRS, True, state.recorders)
         return outputs  # type: ignore[return-value]
     result = _new(Tensor)
     result._value = out
-    if _active and op.differentiable:
+    if _active:
+        if _graph.tracing:
+            _trace(op, (a, b), (av, bv), (result,), _NO_ATTRS, False)
+        if not op.differentiable:
+            return result
         recorders = state.recorders
         if not recorders:
             return result
@@ -427,6 +448,14 @@ def bind_pair(op: Op, a: Any, b: Any) -> Tensor:
 
 
 _NO_ATTRS: dict[str, Any] = {}
+
+
+def _trace(
+    op: Op, args: Any, values: Any, outputs: tuple[Tensor, ...], attrs: Any, multi: bool
+) -> None:
+    tracer = _graph.current()
+    if tracer is not None:
+        tracer.record_op(op, args, values, outputs, attrs, multi)
 
 
 def _constant_like(number: Any, like: Any) -> Tensor:
@@ -491,12 +520,15 @@ def _read_forward(value: Any) -> Any:
 READ = Op("ReadVariableOp", _read_forward)
 REGISTRY[READ.type] = READ
 READ.defvjp(lambda grad, out, variable: (grad,), batched=True)  # a read is the identity
+_graph._READ_OP[0] = READ
 
 
 def read_variable(v: Any) -> Tensor:
     """A Tensor with the variable's current value; recorded, so gradients reach the variable."""
     v = v._handle  # the variable itself, also when reached through an UnreadVariable
     t = _wrap(READ.forward(v._value))
+    if _graph.tracing and (tracer := _graph.current()) is not None:
+        tracer.record_read(v, t)
     recorders = state.recorders
     if _active and recorders:
         entry: Entry = (READ, (v,), (t,), {}, False)

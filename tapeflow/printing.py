@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from tapeflow import nest
-from tapeflow.op import variable_types
-from tapeflow.tensor import Tensor
+from tapeflow import graph, nest
+from tapeflow.op import read_variable, variable_types
+from tapeflow.tensor import Tensor, _wrap
 
 __all__ = ["print_v2", "format_value"]
 
@@ -111,6 +111,14 @@ def print_v2(*inputs: Any, **kwargs: Any) -> None:
     >>> tf.print("x:", tf.constant([1, 2, 3]), output_stream=sys.stdout)
     x: [1 2 3]
     """
+    tracer = graph.current()
+    if tracer is not None:  # inside tf.function: print at every run of the graph
+        _print_traced(tracer, inputs, kwargs)
+    else:
+        _print_now(inputs, dict(kwargs))
+
+
+def _print_now(inputs: Any, kwargs: dict[str, Any]) -> None:
     output_stream = kwargs.pop("output_stream", sys.stderr)
     summarize = kwargs.pop("summarize", 3)
     sep = kwargs.pop("sep", " ")
@@ -128,6 +136,20 @@ def print_v2(*inputs: Any, **kwargs: Any) -> None:
     else:
         text = sep.join(_template(x, summarize) for x in inputs)
     _write(output_stream, text + end)
+
+
+def _print_traced(tracer: graph.Tracer, inputs: Any, kwargs: Any) -> None:
+    """Records the print as an effect of the graph (tensors are its inputs) and prints now."""
+    flat = nest.flatten(list(inputs))
+    tensors = [read_variable(x) if type(x) in variable_types else x for x in flat if _is_tensor(x)]
+
+    def print_values(*values: Any) -> None:
+        it = iter(values)
+        leaves = [_wrap(next(it)) if _is_tensor(x) else x for x in flat]
+        _print_now(nest.pack_sequence_as(list(inputs), leaves), dict(kwargs))
+
+    tracer.effect(print_values, tensors)
+    print_values(*(graph.raw_value(t) for t in tensors))
 
 
 def _template(input_: Any, summarize: int | None) -> str:

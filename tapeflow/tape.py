@@ -21,6 +21,7 @@ import numpy as np
 from numpy import ndarray
 
 from tapeflow import nest
+from tapeflow.graph import Probe
 from tapeflow.op import (
     FLOAT_SCALARS,
     dtype_mismatch,
@@ -255,7 +256,7 @@ def backward(
                 continue
             # two NumPy scalars of one type have one shape; otherwise compare, and unbroadcast
             tg = type(gv)
-            if (tg is type(xv) and tg is not ndarray) or gv.shape == xv.shape:
+            if (tg is type(xv) and tg is not ndarray and tg is not Probe) or gv.shape == xv.shape:
                 gx = g
             else:
                 gx = sum_to(g, shape=xv.shape) if batched is None else batched.unbroadcast(g, x)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from tapeflow import dtypes
+from tapeflow import graph as _graph
 from tapeflow.dtypes import DType
 from tapeflow.op import read_variable, variable_types
 from tapeflow.tensor import (
@@ -76,6 +77,29 @@ def _unshared(arr: np.ndarray) -> bool:
     return arr.flags.owndata and sys.getrefcount(arr) - 1 == _BASELINE  # -1: our argument
 
 
+def _raw(x: Any) -> Any:
+    """A Tensor's or Variable's NumPy value (a traced tensor's without noting a read)."""
+    return _graph.raw_get(x) if isinstance(x, Tensor) else x._value
+
+
+def _python_read(v: Any, what: str) -> None:
+    if _graph.tracing:
+        _graph.value_read(f"variable {v._handle._name!r} read in Python ({what})")
+
+
+# What a traced variable write does when the graph runs again (see tapeflow/graph.py)
+def _replay_assign(v: Variable, new: Any) -> None:
+    v._set(new, False)
+
+
+def _replay_add(v: Variable, d: Any) -> None:
+    v._apply(d, np.add)
+
+
+def _replay_sub(v: Variable, d: Any) -> None:
+    v._apply(d, np.subtract)
+
+
 class Variable:
     """A mutable tensor-valued state, watched automatically by GradientTape when trainable.
 
@@ -131,7 +155,7 @@ class Variable:
             initial_value = initial_value()
         requested = None if dtype is None else dtypes.as_dtype(dtype)
         if isinstance(initial_value, Tensor) or type(initial_value) in variable_types:
-            value = np.asarray(initial_value._value)
+            value = np.asarray(_raw(initial_value))  # a variable made while tracing: its start
             if requested is not None and value.dtype != requested._np:
                 value = value.astype(requested._np)  # TF casts an initial tensor to `dtype`
             value = value.copy()
@@ -203,10 +227,12 @@ class Variable:
         return read_variable(self)
 
     def numpy(self) -> Any:
+        _python_read(self, ".numpy()")
         value = self._value
         return value.copy() if isinstance(value, np.ndarray) else value
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        _python_read(self, "np.asarray")
         return np.asarray(self._value, dtype=dtype)
 
     # -- writing ----------------------------------------------------------------------------
@@ -214,9 +240,9 @@ class Variable:
     def _new_value(self, value: Any, what: str) -> Any:
         """`value` as this variable's dtype and shape; safe to keep (tensors are immutable)."""
         if isinstance(value, Tensor) or type(value) in variable_types:
-            if value._value.dtype != self._value.dtype:
+            new = _raw(value)
+            if new.dtype != self._value.dtype:
                 raise conversion_error(self.dtype, value)
-            new = value._value
         else:
             new = to_array(value, self.dtype, copy=True)  # the caller may change its array
         new_shape = np.shape(new)
@@ -235,14 +261,28 @@ class Variable:
         return _UnreadVariable(self) if read_value else None
 
     def _update(self, delta: Any, what: str, ufunc: Any, read_value: bool) -> Variable | None:
-        d = self._new_value(delta, what)
+        d = self._new_value(self._traced_read(delta), what)
+        if _graph.tracing and (tracer := _graph.current()) is not None:
+            tracer.effect(_replay_add if ufunc is np.add else _replay_sub, [self, d])
+        self._apply(d, ufunc)
+        return _UnreadVariable(self) if read_value else None
+
+    def _apply(self, d: Any, ufunc: Any) -> None:
         arr = self._value
         if type(arr) is np.ndarray and _unshared(arr):
             # Nothing else holds the array (no live tensor read it), so update it in place:
             # an optimizer step then costs what `w -= lr * g` costs in NumPy.
             ufunc(arr, d, out=arr)
-            return self._set(arr, read_value)
-        return self._set(ufunc(arr, d), read_value)
+            self._set(arr, False)
+        else:
+            self._set(ufunc(arr, d), False)
+
+    @staticmethod
+    def _traced_read(value: Any) -> Any:
+        """While tracing, another variable given as a value is read as an op (not baked in)."""
+        if _graph.tracing and type(value) in variable_types:
+            return read_variable(value)
+        return value
 
     def assign(
         self,
@@ -251,7 +291,10 @@ class Variable:
         name: str | None = None,
         read_value: bool = True,
     ) -> Variable | None:
-        return self._set(self._new_value(value, "assign"), read_value)
+        new = self._new_value(self._traced_read(value), "assign")
+        if _graph.tracing and (tracer := _graph.current()) is not None:
+            tracer.effect(_replay_assign, [self, new])
+        return self._set(new, read_value)
 
     def assign_add(
         self,
@@ -273,12 +316,14 @@ class Variable:
 
     def scatter_slice(self, key: Any, value: Any, read_value: bool = True) -> Variable | None:
         """`v[key].assign(value)`: writes `value` into one slice (the rest is unchanged)."""
+        if _graph.tracing:  # not recorded as a graph write yet: the function runs eagerly
+            _graph.value_read(f"slice assignment to variable {self._name!r}")
         new = np.array(self._value, copy=True)
         new[key] = self._new_slice_value(value, np.shape(new[key]))
         return self._set(new, read_value)
 
     def _new_slice_value(self, value: Any, shape: tuple[int, ...]) -> Any:
-        new = value._value if hasattr(value, "_value") else to_array(value, self.dtype)
+        new = _raw(value) if hasattr(value, "_value") else to_array(value, self.dtype)
         if np.shape(new) != shape and np.size(new) != 1:
             raise ValueError(
                 f"Cannot assign value of shape {TensorShape(np.shape(new))} to a slice of "
@@ -318,21 +363,27 @@ class Variable:
         )
 
     def __repr__(self) -> str:
+        if _graph.current() is not None:  # inside tf.function, TF prints no value
+            return f"<tf.Variable '{self._name}' shape={self._shape} dtype={self.dtype.name}>"
         return (
             f"<tf.Variable '{self._name}' shape={self._shape} dtype={self.dtype.name}, "
             f"numpy={numpy_text(self._value, is_repr=True)}>"
         )
 
     def __bool__(self) -> bool:
+        _python_read(self, "bool()")
         return bool(self._value)
 
     def __float__(self) -> float:
+        _python_read(self, "float()")
         return float(self._value)
 
     def __int__(self) -> int:
+        _python_read(self, "int()")
         return int(self._value)
 
     def __index__(self) -> int:
+        _python_read(self, "as an index")
         return int(self._value.__index__())
 
     def __len__(self) -> int:

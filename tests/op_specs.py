@@ -922,4 +922,33 @@ SPECS += [
     # random: the values are random, so only "runs, and has no gradient" is checked here;
     # tests/test_random.py checks it is a permutation and reproducible
     OpSpec("RandomShuffle", tf.random.shuffle, shapes=unary(min_dims=1), order=0),
+    OpSpec("TruncatedNormal", lambda x: tf.random.truncated_normal(tf.shape(x)), order=0),
+    OpSpec("RandomUniform", lambda x: tf.random.uniform(tf.shape(x), -1.0, 2.0), order=0),
+    OpSpec("RandomUniformInt", lambda x: tf.random.uniform([3], 0, 5, tf.int32), order=0),
 ]
+
+
+def _draws_check(arrays: list[np.ndarray]) -> None:
+    """The draw ops' distributions, and their tensor-valued scales and bounds get gradients."""
+    tf.random.set_seed(7)
+    n = tf.random.normal([20000], mean=1.0, stddev=2.0, dtype=tf.float64).numpy()
+    t = tf.random.truncated_normal([20000], stddev=2.0).numpy()
+    u = tf.random.uniform([20000], -1.0, 3.0).numpy()
+    i = tf.random.uniform([20000], 2, 5, tf.int32).numpy()
+    full = tf.random.Generator.from_seed(1).uniform([1000], dtype=tf.int8, minval=None, maxval=None)
+    assert n.dtype == np.float64 and abs(n.mean() - 1) < 0.1 and abs(n.std() - 2) < 0.1
+    assert t.dtype == np.float32 and np.abs(t).max() <= 4.0 and abs(t.std() - 1.76) < 0.1
+    assert u.min() >= -1 and u.max() < 3 and abs(u.mean() - 1) < 0.1
+    assert i.dtype == np.int32 and set(np.unique(i)) == {2, 3, 4}
+    assert full.numpy().min() < -100 and full.numpy().max() > 100  # int8's whole range
+    scale, low = tf.constant(2.0), tf.constant(1.0)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([scale, low])
+        x = tf.random.normal([5], stddev=scale, seed=3)
+        y = tf.random.uniform([5], low, 4.0, seed=3)
+        sx, sy = tf.reduce_sum(x), tf.reduce_sum(y)
+    np.testing.assert_allclose(float(tape.gradient(sx, scale)), float(tf.reduce_sum(x / scale)))
+    np.testing.assert_allclose(float(tape.gradient(sy, low)), float(tf.reduce_sum((4 - y) / 3)))
+
+
+SPECS += [OpSpec("RandomStandardNormal", tf.random.normal, custom=_draws_check)]

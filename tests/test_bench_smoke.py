@@ -81,7 +81,7 @@ def test_cli_quick_run_prints_the_table_and_writes_json(tmp_path, capsys):
     assert "| Workload | tapeflow | NumPy floor | ratio | target | met? |" in table
     assert "NumPy: " in table and "BLAS: " in table
     data = json.loads(out.read_text())
-    assert [r["key"] for r in data["rows"]] == ["W1", "W1-fwd", "W6", "W7"]
+    assert [r["key"] for r in data["rows"]] == ["W1", "W1-fwd", "W1-fn", "W6", "W7"]
     w1 = data["rows"][0]
     assert w1["ratio"] > 0 and w1["problems"] == {}
     assert data["machine"]["cpu_count"] >= 1 and data["machine"]["numpy"] == np.__version__
@@ -91,5 +91,5 @@ def test_cli_quick_run_prints_the_table_and_writes_json(tmp_path, capsys):
 
 
 def test_profile_summarises_where_the_time_goes():
-    text = cli.profile(_case("W1"), "tapeflow", seconds=0.05, top=5)
+    text = cli.profile(_case("W1"), "tapeflow", seconds=0.05, top=12)  # rank order is noisy
     assert "| function |" in text and "bind" in text

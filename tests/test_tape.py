@@ -333,34 +333,6 @@ def test_assign_copies_callers_numpy_array():
     assert v.numpy().tolist() == [1.0, 1.0]
 
 
-def test_tf_function_runs_eagerly_with_tapes_inside_and_outside():
-    w = tf.Variable([1.0, 2.0])
-
-    @tf.function
-    def step(x):
-        with tf.GradientTape() as t:
-            loss = tf.reduce_sum((w * x) ** 2)
-        g = t.gradient(loss, w)
-        w.assign_sub(0.1 * g)
-        return loss, g
-
-    loss, g = step(tf.constant([1.0, 1.0]))
-    assert float(loss) == 5.0 and g.numpy().tolist() == [2.0, 4.0]
-    np.testing.assert_allclose(w.numpy(), [0.8, 1.6])
-
-    class Model:
-        @tf.function(input_signature=[tf.TensorSpec([], tf.float32)])
-        def cube(self, x):
-            return x**3
-
-    x = tf.constant(2.0)
-    with tf.GradientTape() as t:
-        t.watch(x)
-        y = Model().cube(x)
-    assert float(t.gradient(y, x)) == 12.0
-    assert step.python_function.__name__ == "step" and tf.config.functions_run_eagerly()
-
-
 def test_gradient_of_a_sum_skips_multiplying_by_its_ones():
     # the seed 1 of reduce_sum reaches sin's VJP as a view of ones: cos(x) is the gradient as
     # it is, so an outer tape records no Mul for it (and walks one op less for a Hessian)

@@ -108,7 +108,12 @@ def multiply(x: Any, y: Any) -> Any:
     for a, b in ((x, y), (y, x)):
         if type(a) is np.ndarray and a.base is not None:  # a view: maybe of one number
             c = _constant_view(a)
-            if c is not None and np.shape(b) == a.shape and np.result_type(b, c) == a.dtype:
+            if (
+                c is not None
+                and isinstance(b, (np.ndarray, np.generic))  # a Python number is no result
+                and np.shape(b) == a.shape
+                and np.result_type(b, c) == a.dtype
+            ):
                 return b if c == 1 else b * c  # b is immutable: returning it is safe
     return x * y
 

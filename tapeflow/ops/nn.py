@@ -19,7 +19,7 @@ from tapeflow.op import FLOATS, op, require_dtype
 from tapeflow.ops import math as _math
 from tapeflow.ops.array import _reshape, concat, like_dtype
 from tapeflow.ops.indexing import gather
-from tapeflow.ops.logic import greater, less
+from tapeflow.ops.logic import greater, greater_equal, less
 from tapeflow.ops.math import (
     cast,
     grad_times,
@@ -33,11 +33,11 @@ from tapeflow.ops.math import (
     subtract,
     where,
 )
-from tapeflow.ops.random import generator
+from tapeflow.ops.random import uniform
 from tapeflow.ops.reduce import _mean, _sum, normalize_axis
 from tapeflow.ops.transcendental import exp, sigmoid, tanh
 from tapeflow.tape import _broadcast_to, add
-from tapeflow.tensor import Tensor, _wrap, convert_to_tensor
+from tapeflow.tensor import Tensor, convert_to_tensor
 
 __all__ = [
     "relu",
@@ -590,9 +590,9 @@ def dropout(
         mask_shape = tuple(
             shape[i] if d is None and i < len(shape) else int(d) for i, d in enumerate(dims)
         )
-    keep = generator(seed).random(mask_shape) >= r
-    mask = _wrap(keep.astype(t._value.dtype))
-    return multiply(multiply(t, 1.0 / (1.0 - r)), mask)
+    # the mask is drawn by an op, so a traced function draws a new one at every run
+    keep = greater_equal(uniform(mask_shape, dtype=dtypes.float64, seed=seed), r)
+    return multiply(multiply(t, 1.0 / (1.0 - r)), cast(keep, t.dtype))
 
 
 def _dims(shape: tuple[int, ...]) -> str:

@@ -66,6 +66,10 @@ def generator(seed: int | None) -> np.random.Generator:
     return gen
 
 
+def _op_seed(seed: Any) -> int | None:
+    return None if seed is None else int(seed)
+
+
 def _shape(shape: Any) -> tuple[int, ...]:
     if hasattr(shape, "_value"):
         shape = shape._value
@@ -74,35 +78,72 @@ def _shape(shape: Any) -> tuple[int, ...]:
     return tuple(int(d) for d in np.asarray(shape).reshape(-1))
 
 
-def _affine(rnd: np.ndarray, scale: Any, shift: Any, dtype: Any) -> Tensor:
-    """rnd * scale + shift, through ops when scale or shift is a tensor (so it is recorded)."""
-    if hasattr(scale, "_value") or hasattr(shift, "_value"):
-        from tapeflow.ops.math import multiply
-        from tapeflow.tape import add
-
-        return add(multiply(_wrap(rnd.astype(dtype)), scale), shift)
-    return _wrap((rnd * scale + shift).astype(dtype)[()])
+# The draws are ops without tensor inputs, so a traced function (tf.function) draws anew at
+# every run instead of replaying the first run's numbers. `stream` is an op seed (None: the
+# global sequence) or a tf.random.Generator; bounds and scales that are Python numbers are
+# applied inside the op, tensors ones by ops after it (so gradients reach them).
 
 
-def _normal(gen: np.random.Generator, shape: Any, mean: Any, stddev: Any, dtype: Any) -> Tensor:
-    np_dtype = dtypes.as_dtype(dtype)._np
-    return _affine(gen.standard_normal(_shape(shape)), stddev, mean, np_dtype)
+def _source(stream: Any) -> np.random.Generator:
+    return stream._rng if isinstance(stream, Generator) else generator(stream)
 
 
-def _truncated_normal(
-    gen: np.random.Generator, shape: Any, mean: Any, stddev: Any, dtype: Any
-) -> Tensor:
+@op("RandomStandardNormal", differentiable=False, same_dtype=())
+def _draw_normal(*, shape: Any, dtype: Any, stream: Any, mean: Any = 0.0, stddev: Any = 1.0) -> Any:
+    return (_source(stream).standard_normal(shape) * stddev + mean).astype(dtype)[()]
+
+
+@op("TruncatedNormal", differentiable=False, same_dtype=())
+def _draw_truncated(
+    *, shape: Any, dtype: Any, stream: Any, mean: Any = 0.0, stddev: Any = 1.0
+) -> Any:
     # standard normal values more than 2 standard deviations out are drawn again
-    np_dtype = dtypes.as_dtype(dtype)._np
-    rnd = gen.standard_normal(_shape(shape))
+    gen = _source(stream)
+    rnd = gen.standard_normal(shape)
     bad = np.abs(rnd) > 2
     while bad.any():
         rnd[bad] = gen.standard_normal(int(bad.sum()))
         bad = np.abs(rnd) > 2
-    return _affine(rnd, stddev, mean, np_dtype)
+    return (rnd * stddev + mean).astype(dtype)[()]
 
 
-def _uniform(gen: np.random.Generator, shape: Any, minval: Any, maxval: Any, dtype: Any) -> Tensor:
+@op("RandomUniform", differentiable=False, same_dtype=())
+def _draw_uniform(*, shape: Any, dtype: Any, stream: Any, minval: Any = 0, maxval: Any = 1) -> Any:
+    return (_source(stream).random(shape) * (maxval - minval) + minval).astype(dtype)[()]
+
+
+@op("RandomUniformInt", differentiable=False, same_dtype=())
+def _draw_integers(
+    *, shape: Any, dtype: Any, stream: Any, minval: int, maxval: int, endpoint: bool = False
+) -> Any:
+    gen = _source(stream)
+    if endpoint:  # the dtype's whole range
+        return gen.integers(minval, maxval, shape, dtype=dtype, endpoint=True)[()]
+    return gen.integers(minval, maxval, shape).astype(dtype)[()]
+
+
+def _scaled(draw: Any, stream: Any, shape: Any, dtype: Any, scale: Any, shift: Any) -> Tensor:
+    """A draw times `scale` plus `shift`; in the op for numbers, by recorded ops for tensors."""
+    np_dtype = dtypes.as_dtype(dtype)._np
+    shp = _shape(shape)
+    if hasattr(scale, "_value") or hasattr(shift, "_value"):
+        from tapeflow.ops.math import multiply
+        from tapeflow.tape import add
+
+        unit = draw(shape=shp, dtype=np_dtype, stream=stream)
+        return add(multiply(unit, scale), shift)
+    return draw(shape=shp, dtype=np_dtype, stream=stream, mean=shift, stddev=scale)
+
+
+def _normal(stream: Any, shape: Any, mean: Any, stddev: Any, dtype: Any) -> Tensor:
+    return _scaled(_draw_normal, stream, shape, dtype, stddev, mean)
+
+
+def _truncated_normal(stream: Any, shape: Any, mean: Any, stddev: Any, dtype: Any) -> Tensor:
+    return _scaled(_draw_truncated, stream, shape, dtype, stddev, mean)
+
+
+def _uniform(stream: Any, shape: Any, minval: Any, maxval: Any, dtype: Any) -> Tensor:
     dt = dtypes.as_dtype(dtype)
     shp = _shape(shape)
     if dt.is_integer:
@@ -111,13 +152,15 @@ def _uniform(gen: np.random.Generator, shape: Any, minval: Any, maxval: Any, dty
         lo, hi = int(getattr(minval, "_value", minval)), int(getattr(maxval, "_value", maxval))
         if lo >= hi:
             raise InvalidArgumentError(f"Need minval < maxval: {lo} >= {hi} [Op:RandomUniformInt]")
-        return _wrap(gen.integers(lo, hi, shp).astype(dt._np)[()])
+        return _draw_integers(shape=shp, dtype=dt._np, stream=stream, minval=lo, maxval=hi)
     hi = 1 if maxval is None else maxval
     if hasattr(minval, "_value") or hasattr(hi, "_value"):
-        from tapeflow.ops.math import subtract
+        from tapeflow.ops.math import multiply, subtract
+        from tapeflow.tape import add
 
-        return _affine(gen.random(shp), subtract(hi, minval), minval, dt._np)
-    return _affine(gen.random(shp), hi - minval, minval, dt._np)
+        unit = _draw_uniform(shape=shp, dtype=dt._np, stream=stream)
+        return add(multiply(unit, subtract(hi, minval)), minval)
+    return _draw_uniform(shape=shp, dtype=dt._np, stream=stream, minval=minval, maxval=hi)
 
 
 def normal(
@@ -136,7 +179,7 @@ def normal(
     >>> a.numpy().tolist() == b.numpy().tolist()
     True
     """
-    return _normal(generator(seed), shape, mean, stddev, dtype)
+    return _normal(_op_seed(seed), shape, mean, stddev, dtype)
 
 
 def uniform(
@@ -148,7 +191,7 @@ def uniform(
     name: str | None = None,
 ) -> Tensor:
     """Samples uniformly from [minval, maxval) (integers need an explicit maxval)."""
-    return _uniform(generator(seed), shape, minval, maxval, dtype)
+    return _uniform(_op_seed(seed), shape, minval, maxval, dtype)
 
 
 def truncated_normal(
@@ -167,7 +210,7 @@ def truncated_normal(
     >>> bool(tf.reduce_max(tf.abs(x)) <= 4.0)
     True
     """
-    return _truncated_normal(generator(seed), shape, mean, stddev, dtype)
+    return _truncated_normal(_op_seed(seed), shape, mean, stddev, dtype)
 
 
 def categorical(
@@ -276,7 +319,7 @@ class Generator:
         name: str | None = None,
     ) -> Tensor:
         """Samples from a normal distribution."""
-        return _normal(self._rng, shape, mean, stddev, dtype)
+        return _normal(self, shape, mean, stddev, dtype)
 
     def truncated_normal(
         self,
@@ -287,7 +330,7 @@ class Generator:
         name: str | None = None,
     ) -> Tensor:
         """Samples from a normal distribution cut at two standard deviations."""
-        return _truncated_normal(self._rng, shape, mean, stddev, dtype)
+        return _truncated_normal(self, shape, mean, stddev, dtype)
 
     def uniform(
         self,
@@ -308,12 +351,15 @@ class Generator:
                 )
             if minval is None:
                 info = np.iinfo(dt._np)
-                return _wrap(
-                    self._rng.integers(
-                        info.min, info.max, _shape(shape), dtype=dt._np, endpoint=True
-                    )[()]
+                return _draw_integers(
+                    shape=_shape(shape),
+                    dtype=dt._np,
+                    stream=self,
+                    minval=int(info.min),
+                    maxval=int(info.max),
+                    endpoint=True,
                 )
-        return _uniform(self._rng, shape, minval, maxval, dtype)
+        return _uniform(self, shape, minval, maxval, dtype)
 
     def split(self, count: int = 1) -> list[Generator]:
         """`count` new generators with independent streams, derived from this one."""

@@ -1,0 +1,213 @@
+"""tf.function: snippets print what TF 2.21 printed (tests/fixtures/function_snippets.py,
+recorded by tests/fixtures/make_function_outputs.py), plus what a snippet cannot show: graphs
+replay every op of the op table exactly, reads of traced values fall back to eager execution,
+tf.print and variable writes happen at every call."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from op_specs import SPECS
+
+import tapeflow as tf
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+import snippets
+from function_snippets import SNIPPETS
+
+EXPECTED = snippets.expected("function")
+
+
+def test_every_snippet_has_tf_output():
+    assert set(SNIPPETS) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(SNIPPETS))
+def test_snippet_prints_what_tf_printed(name):
+    assert snippets.run(SNIPPETS[name], tf) == EXPECTED[name]
+
+
+# -- every op of the table, traced once and replayed on other values -------------------------
+
+# Rows whose function (in tests/op_specs.py) reads values in NumPy: their traces run eagerly.
+READS_VALUES = {"DenseBincount", "LowerBound", "UpperBound"}
+RANDOM = {"RandomShuffle", "RandomStandardNormal", "TruncatedNormal", "RandomUniform"}
+RANDOM |= {"RandomUniformInt"}
+
+
+def _draw(spec, shapes, rng):
+    lo, hi = spec.domain
+    if spec.dtype is np.bool_:
+        return [rng.random(s) > 0.5 for s in shapes]
+    if np.dtype(spec.dtype).kind == "i":
+        return [rng.integers(-8, 8, s).astype(spec.dtype) for s in shapes]
+    return [rng.uniform(lo, hi, s).astype(spec.dtype) for s in shapes]
+
+
+def _forward_and_gradient(spec):
+    def body(*xs):
+        with tf.GradientTape() as tape:
+            tape.watch([x for x in xs if x.dtype.is_floating])
+            out = spec.fn(*xs)
+            floats = [o for o in tf.nest.flatten(out) if o.dtype.is_floating]
+            loss = tf.add_n([tf.reduce_sum(o * o) for o in floats]) if floats else None
+        if not spec.order or loss is None:
+            return out
+        return out, tape.gradient(loss, list(xs))
+
+    return body
+
+
+@pytest.mark.parametrize(
+    "spec", [s for s in SPECS if s.custom is None and s.op not in RANDOM], ids=lambda s: s.op
+)
+@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_a_traced_op_replays_exactly(spec, data):
+    """Forward and gradient of every op, traced on one input and replayed on another, equal
+    eager execution: no value was baked into the graph (shapes and attributes may be)."""
+    shapes = data.draw(spec.shapes, label="shapes")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    body = _forward_and_gradient(spec)
+    f = tf.function(body)
+    first, second = _draw(spec, shapes, rng), _draw(spec, shapes, rng)
+    f(*[tf.constant(a) for a in first])
+    args = [tf.constant(a) for a in second]
+    got, want = f(*args), body(*args)
+    assert f.eager_reason(*args) is None or spec.op in READS_VALUES
+    for g, w in zip(tf.nest.flatten(got), tf.nest.flatten(want), strict=True):
+        assert (g is None) == (w is None)
+        if g is not None:
+            assert g.dtype == w.dtype and g.shape == w.shape
+            np.testing.assert_array_equal(g.numpy(), w.numpy())
+
+
+# -- what runs at every call -------------------------------------------------------------------
+
+
+def test_tf_print_and_variable_writes_happen_at_every_call(capsys):
+    counter = tf.Variable(0)
+
+    @tf.function
+    def f(x):
+        counter.assign_add(1)
+        tf.print("x =", x, "count =", counter)
+        return x + 1
+
+    for v in [1.0, 2.0, 3.0]:
+        f(tf.constant(v))
+    assert capsys.readouterr().err == "x = 1 count = 1\nx = 2 count = 2\nx = 3 count = 3\n"
+    assert int(counter) == 3 and f.eager_reason(tf.constant(1.0)) is None
+
+
+def test_a_value_read_in_python_makes_the_function_run_eagerly():
+    @tf.function
+    def f(x):
+        if tf.reduce_sum(x) > 0:  # TF converts this with AutoGraph; tapeflow runs it eagerly
+            return x
+        return -x
+
+    assert f(tf.constant([1.0, 2.0])).numpy().tolist() == [1.0, 2.0]
+    assert f(tf.constant([-1.0, -2.0])).numpy().tolist() == [1.0, 2.0]
+    reason = f.eager_reason(tf.constant([1.0, 2.0]))
+    assert "__bool__" in reason and "test_function.py" in reason
+
+    v = tf.Variable(2.0)
+
+    @tf.function
+    def g(x):
+        return x * float(v.numpy())  # TF raises (no values while tracing); tapeflow...
+
+    assert float(g(tf.constant(1.0))) == 2.0
+    v.assign(3.0)
+    assert float(g(tf.constant(1.0))) == 3.0  # ...runs it eagerly, so reads it every call
+    assert "variable 'Variable:0' read in Python" in g.eager_reason(tf.constant(1.0))
+
+
+def test_the_graph_is_straight_line_code_without_dead_ops():
+    w = tf.Variable([[2.0]])
+
+    @tf.function
+    def f(x):
+        unused = tf.exp(x) * 3.0  # noqa: F841 - pruned: reaches no output and no effect
+        y = tf.matmul(x, w)
+        return tf.nn.relu(y)
+
+    f(tf.constant([[1.0]]))
+    graph = f.get_concrete_function(tf.constant([[1.0]])).graph
+    assert [n.op.type for n in graph.nodes] == ["ReadVariableOp", "MatMul", "Relu"]
+    assert "if " not in graph.source and "for " not in graph.source
+    assert float(f(tf.constant([[-3.0]]))[0, 0]) == 0.0
+
+
+def test_custom_gradients_replay_inside_and_run_python_under_an_outer_tape():
+    @tf.custom_gradient
+    def clip_grad(x):
+        return tf.identity(x), lambda dy: tf.clip_by_value(dy, -1.0, 1.0)
+
+    @tf.function
+    def loss_and_grad(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(10.0 * clip_grad(x))
+        return loss, tape.gradient(loss, x)
+
+    for v in [[1.0, 2.0], [3.0, -4.0]]:
+        loss, g = loss_and_grad(tf.constant(v))
+        assert float(loss) == 10 * sum(v) and g.numpy().tolist() == [1.0, 1.0]
+    assert loss_and_grad.eager_reason(tf.constant([1.0, 2.0])) is None
+
+    @tf.function
+    def f(x):
+        return 10.0 * clip_grad(x)
+
+    f(tf.constant([1.0]))
+    x = tf.constant([5.0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)  # replayed op by op the graph would lose grad_fn: Python runs instead
+    assert y.numpy().tolist() == [50.0] and tape.gradient(y, x).numpy().tolist() == [1.0]
+
+
+def test_a_python_scalar_result_of_an_op_has_the_right_dtype():
+    # found by tracing: `0.1 * g` with g an all-ones gradient view returned a Python float
+    b = tf.Variable(0.5)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.constant([[1.0]]) + b)
+    d = 0.1 * tape.gradient(loss, b)
+    assert d.dtype == tf.float32 and type(d.numpy()) is np.float32
+
+
+def test_tapes_inside_and_outside_a_function():
+    w = tf.Variable([1.0, 2.0])
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as t:
+            loss = tf.reduce_sum((w * x) ** 2)
+        g = t.gradient(loss, w)
+        w.assign_sub(0.1 * g)
+        return loss, g
+
+    loss, g = step(tf.constant([1.0, 1.0]))
+    assert float(loss) == 5.0 and g.numpy().tolist() == [2.0, 4.0]
+    loss, g = step(tf.constant([1.0, 1.0]))  # replayed: reads the updated w
+    np.testing.assert_allclose(loss.numpy(), 0.8**2 + 1.6**2, rtol=1e-6)
+    np.testing.assert_allclose(w.numpy(), [0.64, 1.28], rtol=1e-6)
+
+    class Model:
+        @tf.function(input_signature=[tf.TensorSpec([], tf.float32)])
+        def cube(self, x):
+            return x**3
+
+    model = Model()
+    for value in [2.0, 3.0]:  # traced, then replayed op by op for the tape
+        x = tf.constant(value)
+        with tf.GradientTape() as t:
+            t.watch(x)
+            y = model.cube(x)
+        assert float(t.gradient(y, x)) == 3 * value**2
+    assert step.python_function.__name__ == "step" and not tf.config.functions_run_eagerly()
