@@ -78,6 +78,9 @@ def value_read(what: str) -> None:
         tracer.value_read = f"{what} at {_location()}"
 
 
+not_replayable = value_read  # also for what a graph cannot repeat (a tf.data iteration)
+
+
 # ---------------------------------------------------------------------------------------------
 # Probe: a traced value that lets through what is fixed for a trace (shape, dtype) only
 

@@ -211,3 +211,16 @@ def test_tapes_inside_and_outside_a_function():
             y = model.cube(x)
         assert float(t.gradient(y, x)) == 3 * value**2
     assert step.python_function.__name__ == "step" and not tf.config.functions_run_eagerly()
+
+
+def test_iterating_a_dataset_inside_a_function_runs_eagerly():
+    ds = tf.data.Dataset.range(6).shuffle(6, seed=1).batch(3)
+
+    @tf.function
+    def first_batches(ds):
+        return [batch for batch in ds]
+
+    orders = [np.concatenate([b.numpy() for b in first_batches(ds)]).tolist() for _ in range(2)]
+    assert sorted(orders[0]) == sorted(orders[1]) == list(range(6))
+    assert orders[0] != orders[1]  # reshuffled: the pipeline ran again, not a recording of it
+    assert "tf.data.Dataset" in first_batches.eager_reason(ds)

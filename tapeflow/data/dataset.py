@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from tapeflow import dtypes, nest
+from tapeflow import dtypes, graph, nest
 from tapeflow.data import structure
 from tapeflow.errors import InvalidArgumentError, OutOfRangeError
 from tapeflow.ops import random as _random
@@ -222,6 +222,7 @@ class Dataset:
     def as_numpy_iterator(self) -> Iterator[Any]:
         """Iterates the elements as NumPy values (0-d ones as NumPy scalars, strings as bytes)."""
         spec = self._spec
+        graph.not_replayable("iterating a tf.data.Dataset")
         for flat in self._iter_flat():
             values = [v.copy() if isinstance(v, np.ndarray) and v.ndim else v for v in flat]
             values = [v[()] if isinstance(v, np.ndarray) else v for v in values]
@@ -243,6 +244,8 @@ class OwnedIterator:
     """An iterator over a dataset (`iter(ds)`): `next(it)` or `it.get_next()`."""
 
     def __init__(self, dataset: Dataset) -> None:
+        # tapeflow's pipelines run in Python: a graph would repeat the first run's elements
+        graph.not_replayable("iterating a tf.data.Dataset")
         self._spec = dataset._spec
         self._flat = dataset._iter_flat()
 
