@@ -23,6 +23,8 @@ from tapeflow.keras import conv_layers as _conv_layers
 from tapeflow.keras import merging as _merging
 from tapeflow.keras import preprocessing as _preprocessing
 from tapeflow.keras import recurrent as _recurrent
+from tapeflow.keras import saving as _saving
+from tapeflow.keras import serialization as _serialization
 from tapeflow.keras.layers import Layer
 from tapeflow.keras.models import Input, Model, Sequential
 from tapeflow.keras.variables import Variable
@@ -59,6 +61,7 @@ def _namespace(name: str, members: dict[str, object]) -> types.ModuleType:
     return module
 
 
+_SERIALIZATION = {name: getattr(_serialization, name) for name in _serialization.__all__}
 utils = _namespace(
     "utils",
     {
@@ -66,6 +69,19 @@ utils = _namespace(
         "pad_sequences": _preprocessing.pad_sequences,
         "set_random_seed": _preprocessing.set_random_seed,
         "get_file": datasets.get_file,
+        **_SERIALIZATION,
+    },
+)
+# keras.saving (tf.keras in TF 2.21 has these under tf.keras.utils and tf.keras.models only;
+# Keras 3 code names keras.saving)
+saving = _namespace(
+    "saving",
+    {
+        **_SERIALIZATION,
+        "save_model": _saving.save_model,
+        "load_model": _saving.load_model,
+        "save_weights": _saving.save_weights,
+        "load_weights": _saving.load_weights,
     },
 )
 preprocessing = _namespace(
@@ -76,4 +92,4 @@ preprocessing = _namespace(
         )
     },
 )
-__all__ += ["utils", "preprocessing", "datasets"]
+__all__ += ["utils", "preprocessing", "datasets", "saving"]

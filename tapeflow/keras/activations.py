@@ -36,6 +36,8 @@ __all__ = [
     "exponential",
     "linear",
     "get",
+    "serialize",
+    "deserialize",
 ]
 
 # id(output) -> (weak reference to output, logits); Tensors have slots, not Keras's attribute
@@ -149,11 +151,32 @@ _BY_NAME["hard_swish"] = hard_silu
 
 
 def get(identifier: Any) -> Callable[..., Any]:
-    """The activation function named `identifier`; None is `linear`; a callable is itself."""
+    """The activation function named `identifier`; None is `linear`; a callable is itself; a
+    dict is a serialized (registered) function."""
     if identifier is None:
         return linear
     if callable(identifier):
         return identifier
     if isinstance(identifier, str) and identifier in _BY_NAME:
         return _BY_NAME[identifier]
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     raise ValueError(f"Could not interpret activation function identifier: {identifier}")
+
+
+def serialize(activation: Callable[..., Any]) -> Any:
+    """Keras's config value of an activation: its name for Keras's own (also `tf.nn.relu`),
+    else the serialized function."""
+    name = getattr(activation, "__name__", None)
+    if name in _BY_NAME:
+        return name
+    from tapeflow.keras.serialization import serialize_keras_object
+
+    return serialize_keras_object(activation)
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """The activation function `serialize` described."""
+    from tapeflow.keras.serialization import deserialize_keras_object
+
+    return get(deserialize_keras_object(config, custom_objects, module_objects=_BY_NAME))

@@ -8,6 +8,7 @@ from typing import Any
 
 from tapeflow.keras import activations, initializers
 from tapeflow.keras.layers import InputSpec, Layer
+from tapeflow.keras.serialization import keras_defaults
 from tapeflow.ops import conv as _conv
 from tapeflow.ops import nn as _nn
 from tapeflow.ops import pooling as _pooling
@@ -106,6 +107,29 @@ class Conv2D(Layer):
             x = add(x, self.bias)
         return self.activation(x)
 
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding.lower(),
+            **keras_defaults("data_format"),
+            "dilation_rate": self.dilation_rate,
+            **keras_defaults("groups"),
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            **keras_defaults(
+                "kernel_regularizer",
+                "bias_regularizer",
+                "activity_regularizer",
+                "kernel_constraint",
+                "bias_constraint",
+            ),
+        }
+
 
 class _Pooling2D(Layer):
     def __init__(
@@ -116,6 +140,15 @@ class _Pooling2D(Layer):
         self.strides = self.pool_size if strides is None else _pair(strides, "strides")
         self.padding = _padding(padding)
         self.built = True
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "pool_size": self.pool_size,
+            "padding": self.padding.lower(),
+            "strides": self.strides,
+            **keras_defaults("data_format"),
+        }
 
 
 class MaxPooling2D(_Pooling2D):
@@ -139,6 +172,9 @@ class GlobalAveragePooling2D(Layer):
         super().__init__(**kwargs)
         self.keepdims = keepdims
         self.built = True
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), **keras_defaults("data_format"), "keepdims": self.keepdims}
 
     def call(self, inputs: Any) -> Any:
         return reduce_mean(inputs, axis=[1, 2], keepdims=self.keepdims)
@@ -177,6 +213,9 @@ class Reshape(Layer):
         x = convert_to_tensor(inputs)
         return reshape(x, [x.shape[0], *self.target_shape])
 
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "target_shape": self.target_shape}
+
 
 class Embedding(Layer):
     """Rows of an (input_dim, output_dim) table, looked up by integer ids.
@@ -214,3 +253,16 @@ class Embedding(Layer):
         if not ids.dtype.is_integer:
             ids = cast(ids, "int32")
         return _nn.embedding_lookup(self.embeddings, ids)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+            **keras_defaults(
+                "embeddings_regularizer", "activity_regularizer", "embeddings_constraint"
+            ),
+            "mask_zero": self.mask_zero,
+            **keras_defaults("quantization_config"),
+        }

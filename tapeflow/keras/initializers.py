@@ -30,7 +30,10 @@ __all__ = [
     "GlorotNormal",
     "HeNormal",
     "HeUniform",
+    "Orthogonal",
     "get",
+    "serialize",
+    "deserialize",
 ]
 
 
@@ -39,7 +42,14 @@ class Initializer:
         raise NotImplementedError  # each initializer defines it
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments, under Keras's names (Keras's `get_config`)."""
         return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        from tapeflow.keras.serialization import supported_arguments
+
+        return cls(**supported_arguments(cls, config))
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {id(self):#x}>"
@@ -103,6 +113,9 @@ class RandomNormal(_Random):
         rnd = self._draw(tuple(shape), "normal", self.stddev, self._generator()) + self.mean
         return constant(rnd.astype(_np_dtype(dtype)))
 
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
+
 
 class TruncatedNormal(_Random):
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
@@ -113,6 +126,9 @@ class TruncatedNormal(_Random):
         gen = self._generator()
         rnd = self._draw(tuple(shape), "truncated_normal", self.stddev, gen) + self.mean
         return constant(rnd.astype(_np_dtype(dtype)))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
 
 
 class RandomUniform(_Random):
@@ -125,6 +141,9 @@ class RandomUniform(_Random):
     def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
         rnd = self._generator().random(tuple(shape)) * (self.maxval - self.minval) + self.minval
         return constant(rnd.astype(_np_dtype(dtype)))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "minval": self.minval, "maxval": self.maxval}
 
 
 def compute_fans(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -185,31 +204,62 @@ class VarianceScaling(_Random):
 
     def get_config(self) -> dict[str, Any]:
         return {
+            "seed": self.seed,
             "scale": self.scale,
             "mode": self.mode,
             "distribution": self.distribution,
-            "seed": self.seed,
+            "input_axes": None,
+            "output_axes": None,
         }
 
 
-class GlorotUniform(VarianceScaling):
+class _Preset(VarianceScaling):
+    """A VarianceScaling with fixed arguments: its config is the seed (Keras's)."""
+
+    def get_config(self) -> dict[str, Any]:
+        return {"seed": self.seed, "input_axes": None, "output_axes": None}
+
+
+class GlorotUniform(_Preset):
     def __init__(self, seed: int | None = None) -> None:
         super().__init__(1.0, "fan_avg", "uniform", seed)
 
 
-class GlorotNormal(VarianceScaling):
+class GlorotNormal(_Preset):
     def __init__(self, seed: int | None = None) -> None:
         super().__init__(1.0, "fan_avg", "truncated_normal", seed)
 
 
-class HeNormal(VarianceScaling):
+class HeNormal(_Preset):
     def __init__(self, seed: int | None = None) -> None:
         super().__init__(2.0, "fan_in", "truncated_normal", seed)
 
 
-class HeUniform(VarianceScaling):
+class HeUniform(_Preset):
     def __init__(self, seed: int | None = None) -> None:
         super().__init__(2.0, "fan_in", "uniform", seed)
+
+
+class Orthogonal(_Random):
+    """Keras's orthogonal initializer: Q of the QR decomposition of a normal matrix, its
+    columns' signs fixed by R's diagonal, times `gain` (NumPy's stream, not TF's)."""
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
+        super().__init__(seed)
+        self.gain = gain
+
+    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
+        shape = tuple(shape)
+        rows, cols = int(np.prod(shape[:-1])), shape[-1]
+        a = self._generator().standard_normal((max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return constant((self.gain * q).reshape(shape), dtype=dtype or "float32")
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "gain": self.gain}
 
 
 _BY_NAME: dict[str, type[Initializer]] = {
@@ -226,15 +276,33 @@ _BY_NAME: dict[str, type[Initializer]] = {
     "glorot_normal": GlorotNormal,
     "he_normal": HeNormal,
     "he_uniform": HeUniform,
+    "orthogonal": Orthogonal,
 }
 
 
 def get(identifier: Any) -> Any:
-    """An initializer from its name ("glorot_uniform" or "GlorotUniform"), or itself."""
+    """An initializer from its name ("glorot_uniform" or "GlorotUniform") or its serialized
+    config, or itself."""
     if identifier is None or callable(identifier):
         return identifier
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier) or {c.__name__: c for c in _BY_NAME.values()}.get(identifier)
         if cls is not None:
             return cls()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     raise ValueError(f"Could not interpret initializer identifier: {identifier}")
+
+
+def serialize(initializer: Any) -> Any:
+    """Keras's config value of an initializer."""
+    from tapeflow.keras.serialization import serialize_keras_object
+
+    return serialize_keras_object(initializer)
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    """The initializer `serialize` described."""
+    from tapeflow.keras.serialization import deserialize_keras_object
+
+    return deserialize_keras_object(config, custom_objects)

@@ -10,15 +10,18 @@ made with `add_weight` or `keras.Variable`.
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 import math
+import textwrap
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from tapeflow.keras import activations, initializers
+from tapeflow.keras.serialization import keras_defaults, serialize_dtype, supported_arguments
 from tapeflow.keras.variables import Variable, auto_name, name_scope, standardize_dtype
 from tapeflow.module import Module
 from tapeflow.op import variable_types
@@ -48,6 +51,11 @@ _LAYER_KWARGS = frozenset({"input_shape", "input_dim", "batch_input_shape", "bat
 
 # `training` of the enclosing layer calls: a Dropout inside `model(x, training=True)` sees it.
 _training: list[bool | None] = []
+
+# The batch size of the symbolic inputs being traced (a functional model's layer calls, a
+# Sequential's build): layers built meanwhile record it, not the batch of one they run on, as
+# their build shape (Keras's `build_config`).
+_symbolic_batch: list[int | None] = []
 
 
 class KerasTensor:
@@ -191,7 +199,23 @@ class Layer(Module):
         "_own_trainable",
         "_own_non_trainable",
         "_inbound_nodes",
+        "_auto_config",
+        "_build_input_shape",
+        "_compile_arguments",  # a model's (its optimizer is tracked as `optimizer`)
     }
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        instance = super().__new__(cls)
+        if cls.get_config is Layer.get_config:
+            # as Keras: a subclass without get_config is configured by the arguments it was
+            # made with, when they are plain values
+            instance.__dict__["_auto_config"] = _auto_config(cls, args, kwargs)
+        return instance
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _recording_build(cls.__dict__["build"])  # type: ignore[method-assign]
 
     def __init__(
         self,
@@ -344,6 +368,86 @@ class Layer(Module):
         for v, w in zip(own, weights):
             v.assign(np.asarray(w, dtype=v.dtype._np))
 
+    # -- configuration and saving -------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        """The arguments that make this layer again, under Keras 3's names: a layer adds its
+        own to `super().get_config()`. A subclass that does not define it is configured by the
+        arguments it was made with, when they are plain values (as in Keras).
+
+        >>> import tapeflow as tf
+        >>> tf.keras.layers.Dropout(0.5, name="drop").get_config()["rate"]
+        0.5
+        """
+        config: dict[str, Any] = {"name": self.name}
+        if type(self).get_config is Layer.get_config:
+            auto = self.__dict__.get("_auto_config")
+            if auto is None:
+                raise NotImplementedError(_NO_AUTO_CONFIG.format(name=type(self).__name__))
+            config.update(auto)
+        config["trainable"] = self.trainable
+        config["dtype"] = serialize_dtype(self.dtype)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        """The layer `get_config` describes (new weights: `set_weights` or a saved model fills
+        them)."""
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):  # a DTypePolicy
+            config["dtype"] = config["dtype"]["config"]["name"]
+        try:
+            return cls(**supported_arguments(cls, config))
+        except TypeError as e:
+            raise TypeError(
+                f"Error when deserializing class '{cls.__name__}' using config={config}.\n\n"
+                f"Exception encountered: {e}"
+            ) from e
+
+    def get_build_config(self) -> dict[str, Any] | None:
+        """The input shape the layer was built with (Keras's `build_config`), if built."""
+        shape = self.__dict__.get("_build_input_shape")
+        return {"input_shape": shape} if self.built and shape is not None else None
+
+    def build_from_config(self, config: dict[str, Any]) -> None:
+        """Builds the layer (makes its weights) for `config["input_shape"]`. A layer whose
+        weights are made by its sublayers' calls (no `build` of its own: a subclassed model,
+        Bidirectional) is called once on zeros of that shape."""
+        shape = _as_shape(config.get("input_shape"))
+        if shape is None or (self.built and self.weights):
+            return
+        if _original(type(self).build) is _original(Layer.build):
+            self.__dict__["_pending_build_shape"] = shape
+            self(_zeros(shape, self.dtype))
+            return
+        with name_scope(self.name, caller=self):
+            self.build(shape)
+        self.built = True
+
+    def save_own_variables(self, store: dict[str, Any]) -> None:
+        """Puts the layer's own variables (not its sublayers') in `store` as "0", "1", ..."""
+        for i, v in enumerate(self._own_trainable + self._own_non_trainable):
+            store[str(i)] = np.asarray(v.numpy())
+
+    def load_own_variables(self, store: dict[str, Any]) -> None:
+        """Assigns the values `save_own_variables` stored to the layer's own variables."""
+        own = self._own_trainable + self._own_non_trainable
+        if len(store) != len(own):
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(own)} variables, but received "
+                f"{len(store)} variables during loading. Expected: {[v.name for v in own]}"
+            )
+        for i, v in enumerate(own):
+            value = np.asarray(store[str(i)])
+            if value.shape != tuple(v.shape.as_list()):
+                raise ValueError(
+                    "The shape of the target variable and the shape of the target value in "
+                    "`variable.assign(value)` must match. "
+                    f"variable.shape={tuple(v.shape.as_list())}, Received: "
+                    f"value.shape={value.shape}. Target variable: {v!r}"
+                )
+            v.assign(value.astype(v.dtype._np, copy=False), read_value=False)
+
     # -- calling ----------------------------------------------------------------------------
 
     def build(self, input_shape: Any) -> None:
@@ -386,7 +490,13 @@ class Layer(Module):
         def zeros(k: KerasTensor) -> Tensor:
             return constant(np.zeros([1 if d is None else d for d in k.shape], k.dtype))
 
-        outputs = self(*_map(zeros, args), **_map(zeros, kwargs))
+        if not self.built:  # Keras's build_config: the symbolic shapes
+            self.__dict__["_pending_build_shape"] = _shapes(args[0])
+        _symbolic_batch.append(batch)
+        try:
+            outputs = self(*_map(zeros, args), **_map(zeros, kwargs))
+        finally:
+            _symbolic_batch.pop()
         node = Node(self, args, kwargs)
 
         def symbolic(t: Any) -> Any:
@@ -419,15 +529,32 @@ class InputLayer(Layer):
         batch_size: int | None = None,
         dtype: Any = None,
         name: str | None = None,
+        batch_shape: Any = None,
     ) -> None:
         super().__init__(name=name or auto_name("input_layer"), dtype=dtype)
-        if shape is None:
+        if shape is None and batch_shape is None:
             raise ValueError("You must pass a `shape` argument.")
+        if batch_shape is not None:
+            batch_size, shape = batch_shape[0], batch_shape[1:]
         dims = tuple(None if d is None else int(d) for d in shape)
         self.built = True
         node = Node(self, (), {})
         self.output = KerasTensor((batch_size, *dims), self.dtype, name, (node, 0))
         node.outputs.append(self.output)
+
+    @property
+    def batch_shape(self) -> tuple[int | None, ...]:
+        return self.output.shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "batch_shape": self.batch_shape,
+            "dtype": self.dtype,
+            "sparse": False,
+            "ragged": False,
+            "name": self.name,
+            "optional": False,
+        }
 
 
 def _shapes(x: Any) -> Any:
@@ -445,6 +572,113 @@ def _leaves(value: Any) -> Iterator[Any]:
             yield from _leaves(v)
     else:
         yield value
+
+
+_NO_AUTO_CONFIG = textwrap.dedent(
+    """
+    Object {name} was created by passing non-serializable argument values in `__init__()`,
+    and therefore the object must override `get_config()` in order to be serializable.
+    Please implement `get_config()`.
+
+    Example:
+
+    class CustomLayer(keras.layers.Layer):
+        def __init__(self, arg1, arg2, **kwargs):
+            super().__init__(**kwargs)
+            self.arg1 = arg1
+            self.arg2 = arg2
+
+        def get_config(self):
+            config = super().get_config()
+            config.update({{
+                "arg1": self.arg1,
+                "arg2": self.arg2,
+            }})
+            return config"""
+)
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _is_plain(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(_is_plain(v) for v in value.values())
+    return isinstance(value, _PLAIN)
+
+
+def _auto_config(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The constructor's arguments by name, defaults included (not `name`), if all are plain
+    values, else None (Keras's auto-config)."""
+    signature = inspect.signature(cls.__init__)  # type: ignore[misc]
+    try:
+        bound = signature.bind(None, *args, **kwargs)
+    except TypeError:
+        return None
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    params = list(signature.parameters.values())
+    arguments.pop(params[0].name)
+    for p in params:
+        if p.kind is p.VAR_KEYWORD:
+            arguments.update(arguments.pop(p.name, {}))
+        elif p.kind is p.VAR_POSITIONAL and arguments.pop(p.name, ()):
+            return None
+        elif p.kind is p.POSITIONAL_ONLY and p is not params[0]:
+            return None
+    arguments.pop("name", None)
+    return arguments if _is_plain(arguments) else None
+
+
+def _recording_build(build: Callable[..., Any]) -> Callable[..., Any]:
+    """`build` that first records the input shape (Keras's build_config): the symbolic shape
+    a caller left pending, or the shape given with the traced batch size."""
+
+    @functools.wraps(build)
+    def wrapper(self: Layer, input_shape: Any = None, *args: Any, **kwargs: Any) -> Any:
+        state = self.__dict__
+        pending = state.pop("_pending_build_shape", None)
+        if state.get("_build_input_shape") is None:
+            shape = pending if pending is not None else _shapes_of(input_shape)
+            if pending is None and _symbolic_batch and shape:
+                shape = _with_batch(shape, _symbolic_batch[-1])
+            state["_build_input_shape"] = shape
+        return build(self, input_shape, *args, **kwargs)
+
+    wrapper.__dict__["_original"] = build
+    return wrapper
+
+
+def _original(method: Any) -> Any:
+    return getattr(method, "_original", method)
+
+
+def _shapes_of(shape: Any) -> Any:
+    """A shape (or a list of shapes) as tuples."""
+    if shape is None:
+        return None
+    if isinstance(shape, (list, tuple)) and any(isinstance(d, (list, tuple)) for d in shape):
+        return [_shapes_of(s) for s in shape]
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def _with_batch(shape: Any, batch: int | None) -> Any:
+    if isinstance(shape, list):
+        return [_with_batch(s, batch) for s in shape]
+    return (batch, *shape[1:]) if shape else shape
+
+
+def _as_shape(shape: Any) -> Any:
+    """A shape read from JSON (lists) as a tuple, or a list of shapes as a list of tuples."""
+    return _shapes_of(shape)
+
+
+def _zeros(shape: Any, dtype: str) -> Any:
+    """Zeros of `shape` (or of each shape of a list), unknown dimensions taken as 1."""
+    if isinstance(shape, list):
+        return [_zeros(s, dtype) for s in shape]
+    return constant(np.zeros([1 if d is None else d for d in shape], dtype))
 
 
 class Dense(Layer):
@@ -505,6 +739,23 @@ class Dense(Layer):
             x = add(x, self.bias)
         return self.activation(x)
 
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            **keras_defaults(
+                "kernel_regularizer",
+                "bias_regularizer",
+                "kernel_constraint",
+                "bias_constraint",
+                "quantization_config",
+            ),
+        }
+
 
 class Flatten(Layer):
     """Reshapes `(batch, d1, d2, ...)` to `(batch, d1 * d2 * ...)`."""
@@ -512,6 +763,9 @@ class Flatten(Layer):
     def call(self, inputs: Any) -> Any:
         shape = inputs.shape.as_list()
         return reshape(inputs, [shape[0], math.prod(shape[1:])])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), **keras_defaults("data_format")}
 
 
 class Dropout(Layer):
@@ -535,6 +789,14 @@ class Dropout(Layer):
             return _nn.dropout(inputs, self.rate, noise_shape=self.noise_shape, seed=self.seed)
         return inputs
 
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "seed": self.seed,
+            "noise_shape": self.noise_shape,
+        }
+
 
 class ReLU(Layer):
     """`min(max(x, 0), max_value)`, with slope `negative_slope` below 0."""
@@ -555,6 +817,14 @@ class ReLU(Layer):
             x = _math.minimum(x, self.max_value)
         return x
 
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "max_value": self.max_value,
+            "negative_slope": self.negative_slope,
+            **keras_defaults("threshold"),
+        }
+
 
 class Activation(Layer):
     """Applies an activation, given by name (`"relu"`) or as a function."""
@@ -566,6 +836,9 @@ class Activation(Layer):
 
     def call(self, inputs: Any) -> Any:
         return self.activation(inputs)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
 
 
 class Softmax(Layer):
@@ -582,6 +855,9 @@ class Softmax(Layer):
             keep = _math.cast(convert_to_tensor(mask), x.dtype)
             x = add(x, _math.multiply(_math.subtract(1.0, keep), -1e9))
         return _nn.softmax(x, axis=self.axis)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "axis": self.axis}
 
 
 class BatchNormalization(Layer):
@@ -613,6 +889,7 @@ class BatchNormalization(Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self._axis_argument = axis  # `axis` becomes non-negative at build; the config keeps it
         self.axis, self.momentum, self.epsilon = int(axis), float(momentum), float(epsilon)
         self.center, self.scale = center, scale
         self.beta_initializer = initializers.get(beta_initializer)
@@ -667,6 +944,30 @@ class BatchNormalization(Layer):
         mean, variance, beta, gamma = self._along_axis(x, mean, variance, self.beta, self.gamma)
         return _nn.batch_normalization(x, mean, variance, beta, gamma, self.epsilon)
 
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "axis": self._axis_argument,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+            **keras_defaults(
+                "beta_regularizer",
+                "gamma_regularizer",
+                "beta_constraint",
+                "gamma_constraint",
+                "synchronized",
+                "renorm",
+                "renorm_clipping",
+                "renorm_momentum",
+            ),
+        }
+
     def _along_axis(self, x: Any, *stats: Any) -> list[Any]:
         """The per-channel statistics shaped to broadcast against x along `axis`."""
         if self.axis == x.ndim - 1:
@@ -697,6 +998,7 @@ class LayerNormalization(Layer):
                 f"{axis}"
             )
         self.axis: Any = list(axis) if isinstance(axis, (list, tuple)) else axis
+        self._axis_argument = self.axis  # made non-negative at build; the config keeps it
         self.epsilon, self.center, self.scale = float(epsilon), center, scale
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
@@ -727,6 +1029,23 @@ class LayerNormalization(Layer):
             res = add(res, self._broadcast(x, self.beta))
         return add(_math.multiply(x, inv), res)
 
+    def get_config(self) -> dict[str, Any]:
+        axis = self._axis_argument
+        return {
+            **super().get_config(),
+            # Keras makes an int axis a list when the layer builds
+            "axis": [axis] if self.built and isinstance(axis, int) else axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            **keras_defaults("rms_scaling"),
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            **keras_defaults(
+                "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"
+            ),
+        }
+
     def _broadcast(self, x: Any, v: Any) -> Any:
         if self.axis == [x.ndim - 1]:
             return v
@@ -734,3 +1053,6 @@ class LayerNormalization(Layer):
         for a in self.axis:
             shape[a] = x.shape[a]
         return reshape(v, shape)
+
+
+Layer.build = _recording_build(Layer.build)  # type: ignore[method-assign]

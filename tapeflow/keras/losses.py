@@ -34,6 +34,8 @@ __all__ = [
     "MSE",
     "MAE",
     "get",
+    "serialize",
+    "deserialize",
 ]
 
 EPSILON = 1e-7  # keras.backend.epsilon()
@@ -189,6 +191,15 @@ class Loss:
     def call(self, y_true: Any, y_pred: Any) -> Tensor:
         raise NotImplementedError  # each loss defines it
 
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        from tapeflow.keras.serialization import supported_arguments
+
+        return cls(**supported_arguments(cls, config))
+
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
         y_pred = convert_to_tensor(y_pred)
         if y_pred.dtype.is_floating and y_pred.dtype.name != "float32":
@@ -224,6 +235,9 @@ class _Wrapper(Loss):
 
     def call(self, y_true: Any, y_pred: Any) -> Tensor:
         return type(self).fn(y_true, y_pred, **self._kwargs)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), **self._kwargs}
 
 
 class LossFunctionWrapper(Loss):
@@ -327,6 +341,9 @@ class SparseCategoricalCrossentropy(_Wrapper):
         super().__init__(reduction, name, from_logits=from_logits)
         self.from_logits = from_logits
 
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "ignore_class": None}
+
 
 _BY_NAME: dict[str, Any] = {
     "mean_squared_error": mean_squared_error,
@@ -350,10 +367,27 @@ _BY_NAME: dict[str, Any] = {
 
 
 def get(identifier: Any) -> Any:
-    """A loss by name: a function for "mse", an instance for "MeanSquaredError"."""
+    """A loss by name: a function for "mse", an instance for "MeanSquaredError"; or from its
+    serialized config."""
     if identifier is None or (callable(identifier) and not isinstance(identifier, type)):
         return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     found = _BY_NAME.get(identifier) if isinstance(identifier, str) else None
     if found is None:
         raise ValueError(f"Could not interpret loss identifier: {identifier}")
     return found() if isinstance(found, type) else found
+
+
+def serialize(loss: Any) -> Any:
+    """Keras's config value of a loss: a name stays a name."""
+    from tapeflow.keras.serialization import serialize_keras_object
+
+    return serialize_keras_object(loss)
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    """The loss (object or function) `serialize` described."""
+    from tapeflow.keras.serialization import deserialize_keras_object
+
+    return deserialize_keras_object(config, custom_objects, module_objects=_BY_NAME)

@@ -90,3 +90,6 @@ class Concatenate(_Merge):
 
     def _merge(self, inputs: list[Any]) -> Any:
         return concat(inputs, axis=self.axis)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "axis": self.axis}

@@ -42,6 +42,8 @@ __all__ = [
     "categorical_accuracy",
     "sparse_categorical_accuracy",
     "get",
+    "serialize",
+    "deserialize",
 ]
 
 
@@ -119,6 +121,13 @@ class Metric:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self.update_state(*args, **kwargs)
         return self.result()
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        return cls(**config)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}>"
@@ -207,6 +216,9 @@ class BinaryAccuracy(MeanMetricWrapper):
     ) -> None:
         super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
 
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), **self._fn_kwargs}
+
 
 class CategoricalAccuracy(MeanMetricWrapper):
     """How often the arg-max of `y_pred` matches that of the one-hot `y_true`."""
@@ -266,12 +278,43 @@ _BY_NAME: dict[str, Any] = {
 
 
 def get(identifier: Any) -> Any:
-    """A metric by name ("mae", "MeanAbsoluteError": a new instance), or the metric itself."""
+    """A metric by name ("mae", "MeanAbsoluteError": a new instance) or from its serialized
+    config, or the metric itself."""
     if isinstance(identifier, Metric) or (
         callable(identifier) and not isinstance(identifier, type)
     ):
         return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     found = _BY_NAME.get(identifier) if isinstance(identifier, str) else None
     if found is None:
         raise ValueError(f"Could not interpret metric identifier: {identifier}")
     return found()
+
+
+# the functions a serialized metric can name ({"class_name": "function", "config": name})
+_FUNCTIONS: dict[str, Any] = {
+    f.__name__: f
+    for f in (
+        accuracy,
+        binary_accuracy,
+        categorical_accuracy,
+        sparse_categorical_accuracy,
+        _losses.mean_squared_error,
+        _losses.mean_absolute_error,
+    )
+}
+
+
+def serialize(metric: Any) -> Any:
+    """Keras's config value of a metric: a name stays a name."""
+    from tapeflow.keras.serialization import serialize_keras_object
+
+    return serialize_keras_object(metric)
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    """The metric (object or function) `serialize` described."""
+    from tapeflow.keras.serialization import deserialize_keras_object
+
+    return deserialize_keras_object(config, custom_objects, module_objects=_FUNCTIONS)

@@ -3,19 +3,37 @@
 
 from __future__ import annotations
 
+import inspect
+import json
 import shutil
 from typing import Any
 
 import numpy as np
 
+from tapeflow.keras import layers as _layers_module
 from tapeflow.keras import saving
-from tapeflow.keras.layers import InputLayer, KerasTensor, Layer, Node
+from tapeflow.keras.layers import InputLayer, KerasTensor, Layer, Node, _map
+from tapeflow.keras.serialization import (
+    deserialize_keras_object,
+    serialize_dtype,
+    serialize_keras_object,
+)
 from tapeflow.keras.trainer import Trainer
 from tapeflow.keras.variables import name_scope
 from tapeflow.ops.math import cast
 from tapeflow.tensor import constant, convert_to_tensor
 
-__all__ = ["Model", "Sequential", "Functional", "Input", "KerasTensor"]
+__all__ = [
+    "Model",
+    "Sequential",
+    "Functional",
+    "Input",
+    "KerasTensor",
+    "load_model",
+    "save_model",
+    "clone_model",
+    "model_from_json",
+]
 
 
 def Input(
@@ -23,9 +41,10 @@ def Input(
     batch_size: int | None = None,
     dtype: Any = None,
     name: str | None = None,
+    batch_shape: Any = None,
 ) -> KerasTensor:
-    """The input of a model: `shape` excludes the batch dimension."""
-    return InputLayer(shape, batch_size, dtype, name).output
+    """The input of a model: `shape` excludes the batch dimension (`batch_shape` has it)."""
+    return InputLayer(shape, batch_size, dtype, name, batch_shape=batch_shape).output
 
 
 class Model(Trainer, Layer):
@@ -50,7 +69,7 @@ class Model(Trainer, Layer):
         # as Keras: `Model(inputs, outputs)` makes a functional model, `Model()` a subclass's
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             return super().__new__(Functional)
-        return super().__new__(cls)
+        return super().__new__(cls, *args, **kwargs)
 
     def save_weights(self, filepath: str) -> None:
         """Saves the weights to `filepath`, which must end in `.weights.h5` (Keras 3's rule;
@@ -58,8 +77,81 @@ class Model(Trainer, Layer):
         saving.save_weights(self, filepath)
 
     def load_weights(self, filepath: str) -> None:
-        """Loads weights that `save_weights` saved from a model of the same structure."""
+        """Loads weights that `save_weights` (or `save`: a `.keras` file) saved from a model
+        of the same structure."""
         saving.load_weights(self, filepath)
+
+    def save(
+        self, filepath: str, overwrite: bool = True, zipped: Any = None, **kwargs: Any
+    ) -> None:
+        """Saves the model to a `.keras` file: its config, weights and compile state (the
+        optimizer's too), so that `tf.keras.models.load_model` makes it again. The weights are
+        an `.npz` archive inside the zip, not Keras's HDF5 (see tapeflow/keras/saving.py).
+
+        >>> import os, tempfile, tapeflow as tf
+        >>> model = tf.keras.Sequential([tf.keras.Input(shape=(2,)), tf.keras.layers.Dense(1)])
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
+        >>> model.save(path)
+        >>> loaded = tf.keras.models.load_model(path)
+        >>> [w.tolist() == v.tolist() for w, v in zip(model.get_weights(), loaded.get_weights())]
+        [True, True]
+        """
+        saving.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The model's serialized config as JSON (`tf.keras.models.model_from_json` reads it);
+        `kwargs` go to `json.dumps`."""
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
+    def get_compile_config(self) -> dict[str, Any] | None:
+        """The arguments `compile` was given, serialized (an empty dict before `compile`)."""
+        if not self.compiled:
+            return {}
+        given = dict(self._compile_arguments)
+        return {
+            "optimizer": serialize_keras_object(self.optimizer),
+            "loss": serialize_keras_object(given.pop("loss", None)),
+            "loss_weights": serialize_keras_object(given.pop("loss_weights", None)),
+            "metrics": serialize_keras_object(given.pop("metrics", None)),
+            "weighted_metrics": serialize_keras_object(given.pop("weighted_metrics", None)),
+            "run_eagerly": bool(given.pop("run_eagerly", False)),
+            "steps_per_execution": given.pop("steps_per_execution", 1),
+            "jit_compile": False,  # tapeflow compiles nothing
+        }
+
+    def compile_from_config(self, config: dict[str, Any]) -> None:
+        """Compiles the model as `get_compile_config` describes, and builds the optimizer (so
+        that its saved variables can be loaded)."""
+        from tapeflow.keras import losses, metrics, optimizers
+
+        accepted = inspect.signature(self.compile).parameters
+        arguments: dict[str, Any] = {}
+        readers = {
+            "optimizer": optimizers.get,
+            "loss": lambda v: _deserialize_each(losses.deserialize, v),
+            "metrics": lambda v: _deserialize_each(metrics.deserialize, v),
+            "weighted_metrics": lambda v: _deserialize_each(metrics.deserialize, v),
+        }
+        for key, saved in config.items():
+            value = readers[key](saved) if key in readers and saved is not None else saved
+            if key in accepted:
+                arguments[key] = value
+            elif value not in (None, False, 1, "auto"):
+                raise NotImplementedError(
+                    f"tapeflow's `compile` does not take `{key}` (the saved model has {key}="
+                    f"{value!r})."
+                )
+        self.compile(**arguments)
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        """The model `get_config` describes: a functional model from its layer graph, a
+        subclassed one from its constructor's arguments."""
+        if all(key in config for key in ("name", "layers", "input_layers", "output_layers")):
+            return _functional_from_config(Functional if cls is Model else cls, config)
+        return super().from_config(config)
 
     def summary(
         self,
@@ -238,6 +330,8 @@ class Sequential(Model):
 
     def add(self, layer: Any, rebuild: bool = True) -> None:
         """Appends a layer (or, first, a `tf.keras.Input`)."""
+        if isinstance(layer, InputLayer):
+            layer = layer.output
         if isinstance(layer, KerasTensor):
             if self._layers or self._input is not None:
                 raise ValueError(
@@ -248,7 +342,7 @@ class Sequential(Model):
             self._input = layer
         elif isinstance(layer, Layer):
             if not self._layers and self._input is None and layer._input_shape_arg:
-                self._input = KerasTensor(tuple(layer._input_shape_arg), "float32", None)
+                self._input = InputLayer(batch_shape=tuple(layer._input_shape_arg)).output
             self._layers.append(layer)
         else:
             raise ValueError(
@@ -281,12 +375,22 @@ class Sequential(Model):
         # Keras traces the layers on a symbolic input; running them once on a batch of one
         # zero input gives each layer its input shape the same way, and its output shape
         # for `summary` (with the batch size the model was built with: None or a number)
+        if self._input is None:  # built by a call: Keras then has an input layer too
+            self._input = InputLayer(batch_shape=tuple(input_shape)).output
         shape = tuple(1 if d is None else d for d in input_shape)
         x = constant(np.zeros(shape, np.float32))
-        with name_scope(self.name, caller=self):
-            for layer in self._layers:
-                x = layer(x)
-                self._output_shapes[id(layer)] = (input_shape[0], *x.shape.as_list()[1:])
+        symbolic: Any = tuple(input_shape)
+        _layers_module._symbolic_batch.append(input_shape[0])
+        try:
+            with name_scope(self.name, caller=self):
+                for layer in self._layers:
+                    if not layer.built:  # its build_config: the traced shape
+                        layer.__dict__["_pending_build_shape"] = symbolic
+                    x = layer(x)
+                    symbolic = (input_shape[0], *x.shape.as_list()[1:])
+                    self._output_shapes[id(layer)] = symbolic
+        finally:
+            _layers_module._symbolic_batch.pop()
         self.built = True
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
@@ -294,6 +398,41 @@ class Sequential(Model):
         for layer in self._layers:
             x = layer(x, training=training)
         return x
+
+    def get_config(self) -> dict[str, Any]:
+        layers = [serialize_keras_object(layer) for layer in self._layers]
+        input_layer = self._input_layer()
+        if input_layer is not None:
+            layers.insert(0, serialize_keras_object(input_layer))
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": serialize_dtype(self.dtype),
+            "layers": layers,
+        }
+        if self._input is not None and self.built:
+            config["build_input_shape"] = self._input.shape
+        return config
+
+    def _input_layer(self) -> InputLayer | None:
+        history = self._input._history if self._input is not None else None
+        return history[0].layer if history is not None else None  # type: ignore[return-value]
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        model = cls(name=config["name"], trainable=config.get("trainable", True))
+        for layer_config in config["layers"]:
+            model.add(deserialize_keras_object(layer_config), rebuild=False)
+        model._build_if_shaped()
+        shape = config.get("build_input_shape")
+        if shape and not model.built:
+            model.build(tuple(shape))
+        return model
+
+    def get_build_config(self) -> dict[str, Any] | None:
+        if self._input is None or not self.built:
+            return None
+        return {"input_shape": self._input.shape}
 
 
 class Functional(Model):
@@ -363,6 +502,65 @@ class Functional(Model):
                 for k, v in zip(node.outputs, _flatten(node.run(values))):
                     values[id(k)] = v
         return _pack(self._outputs_struct, iter(values[id(k)] for k in self.outputs))
+
+    def get_config(self) -> dict[str, Any]:
+        """Keras's functional config: each layer with the calls (`inbound_nodes`) that made
+        this model, its inputs and outputs as [layer name, call index, output index]."""
+        own = {id(node) for node in self._nodes}
+
+        def call_index(node: Node) -> int:
+            # among the layer's calls that belong to this model, as Keras numbers them
+            return sum(id(n) in own for n in node.layer._inbound_nodes[: node.index])
+
+        def tensor(k: KerasTensor) -> dict[str, Any]:
+            node, index = k._history  # type: ignore[misc]
+            return {
+                "class_name": "__keras_tensor__",
+                "config": {
+                    "shape": k.shape,
+                    "dtype": k.dtype,
+                    "keras_history": [node.layer.name, call_index(node), index],
+                },
+            }
+
+        def endpoint(k: KerasTensor) -> list[Any]:
+            node, index = k._history  # type: ignore[misc]
+            # Keras counts a functional model's own construction as its first call
+            offset = 1 if isinstance(node.layer, Functional) else 0
+            return [node.layer.name, call_index(node) + offset, index]
+
+        layer_configs = []
+        for layer in self._layers:
+            entry = serialize_keras_object(layer)
+            nodes = []
+            for node in layer._inbound_nodes:
+                if id(node) in own and node.inputs:
+                    kwargs = dict(node.kwargs)
+                    if isinstance(layer, Model):
+                        kwargs.setdefault("mask", None)  # Keras passes it to a nested model
+                    nodes.append(
+                        {
+                            "args": serialize_keras_object(_map(tensor, node.args)),
+                            "kwargs": serialize_keras_object(_map(tensor, kwargs)),
+                        }
+                    )
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = nodes
+            layer_configs.append(entry)
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": layer_configs,
+            "input_layers": _map(endpoint, self._inputs_struct),
+            "output_layers": _map(endpoint, self._outputs_struct),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        return _functional_from_config(cls, config)
+
+    def get_build_config(self) -> dict[str, Any] | None:
+        return {"input_shape": None}  # as Keras: the graph, not a shape, builds it
 
     def _sequential_like(self) -> bool:
         # Keras's rule for leaving out "Connected to": one node per depth, each with at most
@@ -476,3 +674,82 @@ def _map_graph(
     by_depth = sorted(node_depth, key=lambda n: -node_depth[n])  # stable: Keras's order
     ordered = sorted(layers, key=lambda n: (-layer_depth[n], index[n]))
     return [nodes[n] for n in by_depth], [layers[n] for n in ordered], node_depth
+
+
+def _deserialize_each(deserialize: Any, value: Any) -> Any:
+    """`value` deserialized, each item of a list or dict on its own (names stay names)."""
+    if isinstance(value, list):
+        return [_deserialize_each(deserialize, v) for v in value]
+    if isinstance(value, dict) and "class_name" not in value:
+        return {k: _deserialize_each(deserialize, v) for k, v in value.items()}
+    return deserialize(value)
+
+
+def _functional_from_config(cls: Any, config: dict[str, Any]) -> Any:
+    """Keras's functional_from_config: makes the layers, then replays their calls on
+    KerasTensors as soon as their inputs exist, then takes the inputs and outputs."""
+    created: dict[str, Layer] = {}
+    pending: list[tuple[Layer, list[Any]]] = []
+    for layer_data in config["layers"]:
+        layer = deserialize_keras_object(layer_data)
+        created[layer_data["name"]] = layer
+        pending.append((layer, list(layer_data["inbound_nodes"])))
+
+    def revive(value: Any) -> Any:
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            name, index, tensor_index = value["config"]["keras_history"]
+            nodes = created[name]._inbound_nodes
+            if index >= len(nodes):
+                raise IndexError(index)  # its call is not made yet
+            return nodes[index].outputs[tensor_index]
+        if isinstance(value, dict):
+            return {k: revive(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(revive(v) for v in value)
+        return value
+
+    while any(nodes for _, nodes in pending):
+        progressed = False
+        for layer, nodes in pending:
+            while nodes:
+                try:
+                    args = revive(nodes[0]["args"])
+                    kwargs = revive(nodes[0]["kwargs"])
+                except IndexError:
+                    break
+                # a None Keras passes that this layer's call does not take (`mask`)
+                kwargs = {
+                    k: v
+                    for k, v in kwargs.items()
+                    if v is not None or _layers_module._accepts(type(layer), k)
+                }
+                layer(*args, **kwargs)
+                nodes.pop(0)
+                progressed = True
+        if not progressed:
+            raise ValueError(
+                "Invalid Functional model configuration. The graph of the Functional model "
+                "either has loops or disconnected nodes."
+            )
+
+    def endpoint(value: Any) -> Any:
+        if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+            layer = created[value[0]]
+            index = value[1] - (1 if isinstance(layer, Functional) else 0)
+            return layer._inbound_nodes[index].outputs[value[2]]
+        if isinstance(value, dict):
+            return {k: endpoint(v) for k, v in value.items()}
+        return [endpoint(v) for v in value]
+
+    return cls(
+        inputs=endpoint(config["input_layers"]),
+        outputs=endpoint(config["output_layers"]),
+        name=config.get("name"),
+        trainable=config.get("trainable", True),
+    )
+
+
+load_model = saving.load_model
+save_model = saving.save_model
+clone_model = saving.clone_model
+model_from_json = saving.model_from_json

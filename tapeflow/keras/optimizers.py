@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from tapeflow.keras.serialization import keras_defaults, supported_arguments
 from tapeflow.keras.variables import Variable, auto_name, name_scope
 from tapeflow.module import restore_deferred
 from tapeflow.ops import math as _math
@@ -143,6 +144,47 @@ class Optimizer:
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         raise NotImplementedError  # each optimizer defines it
 
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments under Keras's names; an optimizer adds its own."""
+        return {
+            "name": self.name,
+            "learning_rate": float(self._learning_rate.numpy()),
+            **keras_defaults(
+                "weight_decay",
+                "clipnorm",
+                "global_clipnorm",
+                "clipvalue",
+                "use_ema",
+                "ema_momentum",
+                "ema_overwrite_frequency",
+                "loss_scale_factor",
+                "gradient_accumulation_steps",
+            ),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        return cls(**supported_arguments(cls, config))
+
+    def save_own_variables(self, store: dict[str, Any]) -> None:
+        """Puts `variables` (iterations, learning rate, then the slots) in `store`."""
+        for i, v in enumerate(self._variables):
+            store[str(i)] = np.asarray(v.numpy())
+
+    def load_own_variables(self, store: dict[str, Any]) -> None:
+        """Assigns the stored values; with another number of variables, warns and skips them,
+        as Keras does (an optimizer saved before its first step)."""
+        if len(store) != len(self._variables):
+            message = (
+                f"Skipping variable loading for optimizer '{self.name}', because it has "
+                f"{len(self._variables)} variables whereas the saved optimizer has "
+                f"{len(store)} variables. "
+            )
+            warnings.warn(message, UserWarning, stacklevel=2)
+            return
+        for i, v in enumerate(self._variables):
+            v.assign(np.asarray(store[str(i)]).astype(v.dtype._np, copy=False), read_value=False)
+
     def __repr__(self) -> str:
         return f"<keras.src.optimizers.{type(self).__name__.lower()}.{type(self).__name__} " + (
             f"object at {id(self):#x}>"
@@ -172,6 +214,9 @@ class SGD(Optimizer):
         super().__init__(learning_rate, name)
         self.momentum, self.nesterov = momentum, nesterov
         self.momentums: list[Any] = []
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
     def build(self, var_list: list[Any]) -> None:
         super().build(var_list)
@@ -210,6 +255,15 @@ class Adam(Optimizer):
         self._momentums: list[Any] = []
         self._velocities: list[Any] = []
         self._velocity_hats: list[Any] = []
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "amsgrad": self.amsgrad,
+        }
 
     def build(self, var_list: list[Any]) -> None:
         super().build(var_list)
@@ -256,6 +310,15 @@ class RMSprop(Optimizer):
         self._momentums: list[Any] = []
         self._average_gradients: list[Any] = []
 
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "rho": self.rho,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+        }
+
     def build(self, var_list: list[Any]) -> None:
         super().build(var_list)
         self._velocities = [self.add_variable_from_reference(v, "velocity") for v in var_list]
@@ -299,6 +362,13 @@ class Adagrad(Optimizer):
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
         self._accumulators: list[Any] = []
 
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "epsilon": self.epsilon,
+        }
+
     def build(self, var_list: list[Any]) -> None:
         super().build(var_list)
         self._accumulators = [
@@ -323,9 +393,15 @@ _BY_NAME: dict[str, Any] = {
 
 
 def get(identifier: Any) -> Optimizer:
-    """An optimizer with default settings from its name ("adam"), or the optimizer itself."""
+    """An optimizer with default settings from its name ("adam"), or from its serialized
+    config, or the optimizer itself."""
     if isinstance(identifier, Optimizer):
         return identifier
+    if isinstance(identifier, dict):
+        from tapeflow.keras.serialization import deserialize_keras_object
+
+        found: Optimizer = deserialize_keras_object(identifier)
+        return found
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
         return _BY_NAME[identifier.lower()]()
     raise ValueError(f"Could not interpret optimizer identifier: {identifier}")

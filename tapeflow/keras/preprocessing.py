@@ -126,6 +126,21 @@ class Normalization(Layer):
             return add(mean, _math.multiply(x, std))
         return _math.divide(_math.subtract(x, mean), std)
 
+    def get_config(self) -> dict[str, Any]:
+        mean, variance = (None, None) if self._given is None else self._given
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "invert": self.invert,
+            "mean": None if mean is None else np.asarray(mean).tolist(),
+            "variance": None if variance is None else np.asarray(variance).tolist(),
+        }
+
+    def load_own_variables(self, store: dict[str, Any]) -> None:
+        super().load_own_variables(store)
+        if self.built:
+            self._finalize()  # the statistics are computed from the loaded values
+
 
 class Rescaling(Layer):
     """`inputs * scale + offset` (images from [0, 255] to [0, 1]: `Rescaling(1 / 255)`)."""
@@ -140,6 +155,9 @@ class Rescaling(Layer):
         if not x.dtype.is_floating:
             x = _math.cast(x, "float32")
         return add(_math.multiply(x, self.scale), self.offset)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}
 
 
 def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:

@@ -14,39 +14,19 @@ import numpy as np
 
 from tapeflow.keras import activations, initializers
 from tapeflow.keras.layers import InputSpec, Layer
+from tapeflow.keras.serialization import (
+    deserialize_keras_object,
+    keras_defaults,
+    serialize_keras_object,
+)
 from tapeflow.ops import math as _math
 from tapeflow.ops.array import concat, reshape, reverse, split, stack, unstack
 from tapeflow.ops.constructors import zeros
 from tapeflow.ops.linalg import matmul
 from tapeflow.tape import add
-from tapeflow.tensor import Tensor, constant, convert_to_tensor
+from tapeflow.tensor import convert_to_tensor
 
 __all__ = ["SimpleRNN", "LSTM", "GRU", "Bidirectional"]
-
-
-class Orthogonal(initializers._Random):
-    """Keras's orthogonal initializer: Q of the QR decomposition of a normal matrix, its
-    columns' signs fixed by R's diagonal, times `gain` (NumPy's stream, not TF's)."""
-
-    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
-        super().__init__(seed)
-        self.gain = gain
-
-    def __call__(self, shape: Any, dtype: Any = None) -> Tensor:
-        shape = tuple(shape)
-        rows, cols = int(np.prod(shape[:-1])), shape[-1]
-        a = self._generator().standard_normal((max(rows, cols), min(rows, cols)))
-        q, r = np.linalg.qr(a)
-        q *= np.sign(np.diag(r))
-        if rows < cols:
-            q = q.T
-        return constant((self.gain * q).reshape(shape), dtype=dtype or "float32")
-
-
-def _initializer(identifier: Any) -> Any:
-    if identifier in ("orthogonal", "Orthogonal"):
-        return Orthogonal()
-    return initializers.get(identifier)
 
 
 class _Cell(Layer):
@@ -72,9 +52,9 @@ class _Cell(Layer):
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = use_bias
-        self.kernel_initializer = _initializer(kernel_initializer)
-        self.recurrent_initializer = _initializer(recurrent_initializer)
-        self.bias_initializer = _initializer(bias_initializer)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
         self.bias: Any = None
 
     @property
@@ -253,6 +233,52 @@ class _RNN(Layer):
         output = stack(outputs, axis=1) if self.return_sequences else outputs[-1]
         return (output, *states) if self.return_state else output
 
+    def get_config(self) -> dict[str, Any]:
+        """Keras's keys, in its order: the RNN's, then the cell's (`_cell_config`)."""
+        return {
+            **super().get_config(),
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            **keras_defaults("stateful", "unroll", "zero_output_for_mask"),
+            **self._cell_config(),
+        }
+
+    def _cell_config(self) -> dict[str, Any]:
+        cell = self.cell
+        config: dict[str, Any] = {
+            "units": self.units,
+            "activation": activations.serialize(cell.activation),
+        }
+        if not isinstance(cell, SimpleRNNCell):
+            config["recurrent_activation"] = activations.serialize(cell.recurrent_activation)
+        config.update(
+            use_bias=cell.use_bias,
+            kernel_initializer=initializers.serialize(cell.kernel_initializer),
+            recurrent_initializer=initializers.serialize(cell.recurrent_initializer),
+            bias_initializer=initializers.serialize(cell.bias_initializer),
+        )
+        if isinstance(cell, LSTMCell):
+            config["unit_forget_bias"] = cell.unit_forget_bias
+        config.update(
+            keras_defaults(
+                "kernel_regularizer",
+                "recurrent_regularizer",
+                "bias_regularizer",
+                "activity_regularizer",
+                "kernel_constraint",
+                "recurrent_constraint",
+                "bias_constraint",
+            ),
+            dropout=0.0,
+            recurrent_dropout=0.0,
+        )
+        if isinstance(cell, GRUCell):
+            config["reset_after"] = cell.reset_after
+        if not isinstance(cell, SimpleRNNCell):
+            config.update(keras_defaults("seed"))
+        return config
+
 
 class SimpleRNN(_RNN):
     """A fully connected RNN: `h = activation(x @ kernel + h @ recurrent_kernel + bias)`.
@@ -406,7 +432,13 @@ class Bidirectional(Layer):
     TensorShape([2, 8])
     """
 
-    def __init__(self, layer: Any, merge_mode: str | None = "concat", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        layer: Any,
+        merge_mode: str | None = "concat",
+        backward_layer: Any = None,
+        **kwargs: Any,
+    ) -> None:
         if not isinstance(layer, _RNN):
             raise ValueError(
                 "Please initialize `Bidirectional` layer with a tapeflow recurrent layer. "
@@ -422,9 +454,11 @@ class Bidirectional(Layer):
         name = layer.name.removeprefix("forward_").removeprefix("backward_")
         config = layer._config
         self.forward_layer = type(layer)(**config, name=f"forward_{name}")
-        self.backward_layer = type(layer)(
-            **{**config, "go_backwards": not config["go_backwards"]}, name=f"backward_{name}"
-        )
+        if backward_layer is None:
+            backward_layer = type(layer)(
+                **{**config, "go_backwards": not config["go_backwards"]}, name=f"backward_{name}"
+            )
+        self.backward_layer = backward_layer
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
@@ -457,3 +491,19 @@ class Bidirectional(Layer):
         if self.return_state:
             return (*output, *states) if self.merge_mode is None else (output, *states)
         return output
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "merge_mode": self.merge_mode,
+            "layer": serialize_keras_object(self.forward_layer),
+            "backward_layer": serialize_keras_object(self.backward_layer),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        config = dict(config)
+        for key in ("layer", "backward_layer"):
+            if isinstance(config.get(key), dict):
+                config[key] = deserialize_keras_object(config[key])
+        return super().from_config(config)

@@ -192,6 +192,8 @@ class Trainer:
     ) -> None:
         """Sets the optimizer, loss and metrics `fit` and `evaluate` use (tapeflow always
         runs eagerly: `run_eagerly` and `jit_compile` change nothing)."""
+        # the arguments as given, for get_compile_config (a saved model is compiled again)
+        self._compile_arguments = {k: v for k, v in locals().items() if k != "self"}
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
         fn = losses_module.get(loss)
