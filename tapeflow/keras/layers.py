@@ -418,7 +418,11 @@ class Layer(Module):
             return
         if _original(type(self).build) is _original(Layer.build):
             self.__dict__["_pending_build_shape"] = shape
-            self(_zeros(shape, self.dtype))
+            _symbolic_batch.append((shape[0] if isinstance(shape, list) else shape)[0])
+            try:
+                self(_zeros(shape, self.dtype))
+            finally:
+                _symbolic_batch.pop()
             return
         with name_scope(self.name, caller=self):
             self.build(shape)

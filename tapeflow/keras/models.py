@@ -375,6 +375,8 @@ class Sequential(Model):
         # Keras traces the layers on a symbolic input; running them once on a batch of one
         # zero input gives each layer its input shape the same way, and its output shape
         # for `summary` (with the batch size the model was built with: None or a number)
+        if _layers_module._symbolic_batch:  # traced in a functional model: its batch size
+            input_shape = (_layers_module._symbolic_batch[-1], *tuple(input_shape)[1:])
         if self._input is None:  # built by a call: Keras then has an input layer too
             self._input = InputLayer(batch_shape=tuple(input_shape)).output
         shape = tuple(1 if d is None else d for d in input_shape)

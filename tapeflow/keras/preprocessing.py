@@ -81,7 +81,7 @@ class Normalization(Layer):
             values = np.asarray(convert_to_tensor(data)._value)
         values = values.astype(np.float64)
         if not self.built:
-            self.build((None, *values.shape[1:]))
+            self.build(values.shape)  # Keras's build_config: the data's shape
         reduce_axes = tuple(a for a in range(values.ndim) if a not in self._keep)
         self.adapt_mean.assign(values.mean(axis=reduce_axes).astype(np.float32))
         self.adapt_variance.assign(values.var(axis=reduce_axes).astype(np.float32))

@@ -196,6 +196,8 @@ class _RNN(Layer):
             raise NotImplementedError(
                 "tapeflow's recurrent layers do not implement `dropout` or `recurrent_dropout`"
             )
+        # Keras's, for masks (which tapeflow's recurrent layers do not take): kept for the config
+        self.zero_output_for_mask = bool(kwargs.pop("zero_output_for_mask", False))
         super().__init__(**kwargs)
         self.cell = cell
         self.units = cell.units
@@ -240,7 +242,8 @@ class _RNN(Layer):
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
-            **keras_defaults("stateful", "unroll", "zero_output_for_mask"),
+            **keras_defaults("stateful", "unroll"),
+            "zero_output_for_mask": self.zero_output_for_mask,
             **self._cell_config(),
         }
 
@@ -459,6 +462,8 @@ class Bidirectional(Layer):
                 **{**config, "go_backwards": not config["go_backwards"]}, name=f"backward_{name}"
             )
         self.backward_layer = backward_layer
+        for sublayer in (self.forward_layer, self.backward_layer):  # as Keras forces it
+            sublayer.zero_output_for_mask = sublayer.return_sequences
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state

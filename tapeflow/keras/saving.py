@@ -194,13 +194,10 @@ def save_model(
             UserWarning,
             stacklevel=3,
         )
-    from tapeflow import __version__
-
     config = json.dumps(serialize_keras_object(model))
     metadata = {
         "keras_version": _KERAS_VERSION,
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
-        "tapeflow_version": __version__,
     }
     weights = _npz(_weights(model, with_optimizer=True))
     directory = os.path.dirname(filepath)

@@ -85,7 +85,6 @@ UNSUPPORTED_DEFAULTS: dict[str, Any] = {
             "rms_scaling",
             "stateful",
             "unroll",
-            "zero_output_for_mask",
             "sparse",
             "ragged",
             "optional",

@@ -1,0 +1,434 @@
+"""Keras saving code run under real TF 2.21 with Keras 3.15 (fixtures/make_saving_fixtures.py)
+and under tapeflow (test_saving.py).
+
+`CONFIGS(tf)` returns Keras configs (get_config, compile configs, serialized objects) as JSON,
+compared exactly, key order included. Each of `CASES` takes the module as `tf` and an empty
+directory and returns named values, compared as the other Keras fixtures are. Weights are
+set from arrays and layers named, so results do not depend on random streams or counters.
+"""
+
+import json
+import os
+import zipfile
+
+import numpy as np
+
+X = np.linspace(-1.5, 2.0, 24, dtype=np.float32).reshape(8, 3)
+Y = np.float32(np.c_[np.sin(X[:, 0]), X[:, 1] * X[:, 2]])
+LABELS = np.int32([0, 1, 2, 1, 0, 2, 2, 1])
+SEQ = np.linspace(-1.0, 1.0, 2 * 5 * 3, dtype=np.float32).reshape(2, 5, 3)
+IMAGES = np.linspace(0.0, 1.0, 2 * 6 * 6 * 2, dtype=np.float32).reshape(2, 6, 6, 2)
+
+
+def _json(value):
+    return json.loads(json.dumps(value))
+
+
+def _fill(model):
+    """Deterministic weights: each variable gets cos of its element indices, scaled."""
+    for i, v in enumerate(model.weights):
+        shape = tuple(v.shape)
+        values = np.cos(np.arange(int(np.prod(shape))) + i).reshape(shape) * 0.5
+        if "variance" in v.path:
+            values = np.abs(values) + 0.5
+        v.assign(values.astype(np.float32))
+    return model
+
+
+def _layers(tf):
+    """One of each layer tapeflow has, named, with some non-default arguments."""
+    L = tf.keras.layers
+    return [
+        L.Dense(3, activation="relu", name="dense"),
+        L.Dense(
+            3,
+            use_bias=False,
+            kernel_initializer=tf.keras.initializers.Constant(0.25),
+            bias_initializer="ones",
+            name="dense_nobias",
+        ),
+        L.Flatten(name="flatten"),
+        L.Dropout(0.3, noise_shape=(None, 1), seed=2, name="dropout"),
+        L.ReLU(max_value=6.0, negative_slope=0.1, name="relu"),
+        L.Activation("tanh", name="activation"),
+        L.Softmax(axis=1, name="softmax"),
+        L.BatchNormalization(momentum=0.9, epsilon=1e-5, name="batch_norm"),
+        L.LayerNormalization(axis=[1, 2], center=False, name="layer_norm"),
+        L.Conv2D(
+            4,
+            (3, 2),
+            strides=2,
+            padding="same",
+            activation="swish",
+            kernel_initializer="he_normal",
+            name="conv",
+        ),
+        L.MaxPooling2D(name="max_pool"),
+        L.AveragePooling2D(3, strides=1, padding="same", name="avg_pool"),
+        L.GlobalAveragePooling2D(keepdims=True, name="gap2"),
+        L.GlobalMaxPooling2D(name="gmp2"),
+        L.GlobalAveragePooling1D(name="gap1"),
+        L.GlobalMaxPooling1D(name="gmp1"),
+        L.Reshape((2, -1), name="reshape"),
+        L.Embedding(10, 4, mask_zero=True, name="embedding"),
+        L.SimpleRNN(3, return_sequences=True, name="simple_rnn"),
+        L.LSTM(3, recurrent_activation="hard_sigmoid", go_backwards=True, name="lstm"),
+        L.GRU(3, reset_after=False, return_state=True, name="gru"),
+        L.Bidirectional(L.LSTM(2, return_sequences=True), merge_mode="sum", name="bidir"),
+        L.Normalization(axis=-1, name="normalization"),
+        L.Normalization(mean=[1.0, 2.0], variance=[1.0, 4.0], invert=True, name="norm_given"),
+        L.Rescaling(1 / 255, offset=-1.0, name="rescaling"),
+        L.Add(name="add"),
+        L.Subtract(name="subtract"),
+        L.Multiply(name="multiply"),
+        L.Average(name="average"),
+        L.Maximum(name="maximum"),
+        L.Minimum(name="minimum"),
+        L.Concatenate(axis=1, name="concatenate"),
+    ]
+
+
+def _built_layers(tf):
+    """Layers after a call: the build changes some configs (LayerNormalization's axis)."""
+    L = tf.keras.layers
+    calls = [
+        (L.Dense(2, name="b_dense"), X),
+        (L.BatchNormalization(axis=1, name="b_batch_norm"), SEQ),
+        (L.LayerNormalization(name="b_layer_norm"), SEQ),
+        (L.Conv2D(2, 3, name="b_conv"), IMAGES),
+        (L.LSTM(2, name="b_lstm"), SEQ),
+        (L.Bidirectional(L.GRU(2), name="b_bidir"), SEQ),
+        (L.Embedding(10, 2, name="b_embedding"), LABELS.reshape(2, 4)),
+    ]
+    norm = L.Normalization(name="b_normalization")
+    norm.adapt(X)
+    out = {}
+    for layer, x in calls:
+        layer(x)
+        out[layer.name] = tf.keras.utils.serialize_keras_object(layer)
+    out["b_normalization"] = tf.keras.utils.serialize_keras_object(norm)
+    concat = L.Concatenate(name="b_concat")
+    concat([X, X[:, :2]])
+    out["b_concat"] = tf.keras.utils.serialize_keras_object(concat)
+    return out
+
+
+def _functional(tf):
+    L = tf.keras.layers
+    p = tf.keras.Input(shape=(3,), name="p")
+    q = tf.keras.Input(shape=(2,), name="q")
+    shared = L.Dense(2, name="shared")
+    inner = tf.keras.Sequential([L.Dense(2, name="inner_dense")], name="inner")
+    x = tf.keras.Input(shape=(2,), name="sub_in")
+    sub = tf.keras.Model(x, L.Dense(2, name="sub_dense")(x), name="sub")
+    merged = L.Concatenate(name="cat")([shared(p), q])
+    out = L.Add(name="sum")([shared(p), inner(merged), sub(q)])
+    return tf.keras.Model({"p": p, "q": q}, {"out": out, "side": sub(q)}, name="graph")
+
+
+def _sequential(tf, name="seq"):
+    L = tf.keras.layers
+    return tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(3,), name=f"{name}_in"),
+            L.Dense(4, activation="tanh", name=f"{name}_h"),
+            L.BatchNormalization(name=f"{name}_bn"),
+            L.Dropout(0.0, name=f"{name}_drop"),  # no random numbers in training
+            L.Dense(2, name=f"{name}_out"),
+        ],
+        name=name,
+    )
+
+
+def _registered(tf):
+    """A registered custom layer and a registered subclassed model."""
+
+    @tf.keras.utils.register_keras_serializable(package="Cases")
+    class Scale(tf.keras.layers.Layer):
+        def __init__(self, factor=2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+
+        def call(self, x):
+            return x * self.w * self.factor
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+
+    @tf.keras.utils.register_keras_serializable(package="Cases")
+    class TwoLayer(tf.keras.Model):
+        def __init__(self, units=3, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.hidden = tf.keras.layers.Dense(units, activation="relu", name="hidden")
+            self.out = tf.keras.layers.Dense(1, name="out")
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    return Scale, TwoLayer
+
+
+def CONFIGS(tf):
+    ser = tf.keras.utils.serialize_keras_object
+    out = {}
+    for layer in _layers(tf):
+        out[f"layer_{layer.name}"] = layer.get_config()
+    for name, config in _built_layers(tf).items():
+        out[f"built_{name}"] = config
+    with_input = _sequential(tf)
+    out["sequential"] = with_input.get_config()
+    lazy = tf.keras.Sequential([tf.keras.layers.Dense(2, name="lazy_d")], name="lazy")
+    out["sequential_lazy_unbuilt"] = lazy.get_config()
+    lazy(X)
+    config = lazy.get_config()
+    config["layers"][0]["config"]["name"] = "<auto>"  # an auto-named InputLayer
+    out["sequential_lazy_called"] = config
+    out["functional"] = _functional(tf).get_config()
+    model = _sequential(tf, "compiled")
+    for i, (optimizer, loss, metrics) in enumerate(
+        [
+            (tf.keras.optimizers.Adam(0.01), "mse", ["mae"]),
+            (
+                tf.keras.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+                tf.keras.losses.MeanSquaredError(),
+                [tf.keras.metrics.MeanAbsoluteError(), "accuracy"],
+            ),
+            ("rmsprop", tf.keras.losses.mae, None),
+            (
+                tf.keras.optimizers.Adagrad(),
+                tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                [tf.keras.metrics.SparseCategoricalAccuracy(name="acc")],
+            ),
+            (
+                tf.keras.optimizers.RMSprop(centered=True, momentum=0.5),
+                tf.keras.losses.BinaryCrossentropy(label_smoothing=0.1),
+                [tf.keras.metrics.BinaryAccuracy(threshold=0.3)],
+            ),
+            ("adam", tf.keras.losses.CategoricalCrossentropy(axis=-1), ["categorical_accuracy"]),
+        ]
+    ):
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+        out[f"compile_{i}"] = model.get_compile_config()
+    out["to_json"] = json.loads(model.to_json())
+    for init in [
+        tf.keras.initializers.RandomNormal(0.1, 0.2, seed=3),
+        tf.keras.initializers.TruncatedNormal(),
+        tf.keras.initializers.RandomUniform(-1.0, 1.0),
+        tf.keras.initializers.VarianceScaling(2.0, "fan_out", "uniform", seed=4),
+        tf.keras.initializers.GlorotNormal(seed=1),
+        tf.keras.initializers.HeUniform(),
+        tf.keras.initializers.Orthogonal(gain=2.0),
+        tf.keras.initializers.Zeros(),
+    ]:
+        out[f"initializer_{type(init).__name__}"] = ser(init)
+    Scale, _ = _registered(tf)
+    out["registered_layer"] = ser(Scale(3.0, name="scale"))
+    out["registered_name"] = tf.keras.utils.get_registered_name(Scale)
+    return _json(out)
+
+
+# -- value cases ----------------------------------------------------------------------------
+
+
+def _history(history):
+    return {k: [float(v) for v in vs] for k, vs in history.history.items()}
+
+
+def _error(fn):
+    try:
+        fn()
+    except Exception as e:  # the type and text are what is compared
+        return [type(e).__name__, str(e)]
+    return None
+
+
+def sequential_save_load_and_resume(tf, d):
+    model = _fill(_sequential(tf))
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+    first = model.fit(X, Y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    path = os.path.join(d, "model.keras")
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        names = sorted(n for n in archive.namelist() if not n.startswith("model.weights"))
+        metadata = sorted(json.loads(archive.read("metadata.json")))
+        saved_config = json.loads(archive.read("config.json"))
+    loaded = tf.keras.models.load_model(path)
+    out = {
+        "first": _history(first),
+        "archive": names,
+        "metadata_keys": metadata,
+        "config_keys": sorted(saved_config),
+        "class_name": saved_config["class_name"],
+        "loaded_class": type(loaded).__name__,
+        "loaded_layers": [layer.name for layer in loaded.layers],
+        "loaded_paths": [v.path for v in loaded.weights],
+        "loaded_weights": loaded.get_weights(),
+        "optimizer": type(loaded.optimizer).__name__,
+        "optimizer_variables": [v.numpy() for v in loaded.optimizer.variables],
+        "predict": loaded.predict(X, verbose=0),
+        "evaluate": loaded.evaluate(X, Y, verbose=0),
+    }
+    resumed = loaded.fit(X, Y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    continued = model.fit(X, Y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    out["resumed"] = _history(resumed)
+    out["continued"] = _history(continued)
+    out["resumed_weights"] = loaded.get_weights()
+    uncompiled = tf.keras.models.load_model(path, compile=False)
+    out["uncompiled"] = [uncompiled.compiled, uncompiled.predict(X, verbose=0)]
+    return out
+
+
+def functional_save_load(tf, d):
+    model = _fill(_functional(tf))
+    inputs = {"p": X, "q": X[:, :2] * 2.0}
+    model.compile(
+        optimizer=tf.keras.optimizers.SGD(0.05, momentum=0.9),
+        loss="mse",
+    )
+    path = os.path.join(d, "graph.keras")
+    model.save(path)
+    loaded = tf.keras.models.load_model(path)
+    got = loaded(inputs)
+    return {
+        "layers": [layer.name for layer in loaded.layers],
+        "paths": [v.path for v in loaded.weights],
+        "out": got["out"],
+        "side": got["side"],
+        "same_config": json.dumps(loaded.get_config()) == json.dumps(model.get_config()),
+        "clone_layers": [layer.name for layer in tf.keras.models.clone_model(model).layers],
+    }
+
+
+def every_layer_through_a_saved_model(tf, d):
+    L = tf.keras.layers
+    outputs = {}
+    models = {
+        "dense": [tf.keras.Input(shape=(3,)), L.Dense(4, activation="relu"), L.Dense(2)],
+        "norms": [
+            tf.keras.Input(shape=(5, 3)),
+            L.BatchNormalization(),
+            L.LayerNormalization(),
+            L.Flatten(),
+            L.Dropout(0.5),
+            L.ReLU(max_value=1.0),
+            L.Reshape((3, 5)),
+            L.Softmax(),
+        ],
+        "conv": [
+            tf.keras.Input(shape=(6, 6, 2)),
+            L.Rescaling(2.0, offset=-1.0),
+            L.Conv2D(3, 3, padding="same", activation="relu"),
+            L.MaxPooling2D(),
+            L.AveragePooling2D(1),
+            L.GlobalAveragePooling2D(),
+        ],
+        "recurrent": [
+            tf.keras.Input(shape=(5, 3)),
+            L.SimpleRNN(3, return_sequences=True),
+            L.LSTM(3, return_sequences=True),
+            L.Bidirectional(L.GRU(2, return_sequences=True)),
+            L.GlobalMaxPooling1D(),
+            L.Activation("sigmoid"),
+        ],
+        "embedding": [tf.keras.Input(shape=(4,), dtype="int32"), L.Embedding(10, 3)],
+    }
+    data = {
+        "dense": X,
+        "norms": SEQ,
+        "conv": IMAGES,
+        "recurrent": SEQ,
+        "embedding": LABELS.reshape(2, 4),
+    }
+    for name, layers in models.items():
+        model = _fill(tf.keras.Sequential(layers, name=name))
+        path = os.path.join(d, f"{name}.keras")
+        model.save(path)
+        loaded = tf.keras.models.load_model(path)
+        outputs[name] = loaded.predict(data[name], verbose=0)
+        outputs[f"{name}_weights"] = len(loaded.weights)
+    norm = L.Normalization()
+    norm.adapt(X)
+    model = tf.keras.Sequential([tf.keras.Input(shape=(3,)), norm], name="norm")
+    model.save(os.path.join(d, "norm.keras"))
+    outputs["normalization"] = tf.keras.models.load_model(os.path.join(d, "norm.keras"))(X)
+    return outputs
+
+
+def custom_objects(tf, d):
+    Scale, TwoLayer = _registered(tf)
+    model = tf.keras.Sequential([tf.keras.Input(shape=(3,)), Scale(3.0, name="scale")])
+    model.layers[0].w.assign([1.0, 2.0, 3.0])
+    model.save(os.path.join(d, "scale.keras"))
+    loaded = tf.keras.models.load_model(os.path.join(d, "scale.keras"))
+    sub = TwoLayer(units=2, name="two")
+    sub(X)
+    _fill(sub)
+    sub.compile(optimizer="adam", loss="mse")
+    sub.fit(X, Y[:, :1], epochs=1, shuffle=False, verbose=0)
+    sub.save(os.path.join(d, "sub.keras"))
+    sub_loaded = tf.keras.models.load_model(os.path.join(d, "sub.keras"))
+
+    class Unregistered(tf.keras.layers.Layer):
+        def call(self, x):
+            return x + 1.0
+
+    plain = tf.keras.Sequential([tf.keras.Input(shape=(3,)), Unregistered(name="plus")])
+    plain.save(os.path.join(d, "plain.keras"))
+    error = _error(lambda: tf.keras.models.load_model(os.path.join(d, "plain.keras")))
+    with_objects = tf.keras.models.load_model(
+        os.path.join(d, "plain.keras"), custom_objects={"Unregistered": Unregistered}
+    )
+    return {
+        "scale": loaded(X),
+        "scale_factor": loaded.layers[0].factor,
+        "sub": [type(sub_loaded).__name__, sub_loaded.units, sub_loaded(X)],
+        "sub_resumed": _history(sub_loaded.fit(X, Y[:, :1], epochs=2, shuffle=False, verbose=0)),
+        "sub_continued": _history(sub.fit(X, Y[:, :1], epochs=2, shuffle=False, verbose=0)),
+        "unregistered_type": error[0],
+        "unregistered_cause": "Could not locate class 'Unregistered'" in error[1],
+        "with_custom_objects": with_objects(X),
+    }
+
+
+def errors_and_json(tf, d):
+    model = _fill(_sequential(tf, "errs"))
+    model.compile(optimizer="sgd", loss="mse")
+    out = {}
+    for name in ["noext", "model.tf"]:
+        path = os.path.join(d, name)
+        out[f"save_{name}"] = _error(lambda p=path: model.save(p))
+    for name in ["noext", "missing.keras"]:
+        path = os.path.join(d, name)
+        out[f"load_{name}"] = _error(lambda p=path: tf.keras.models.load_model(p))
+    for key in out:
+        out[key] = [out[key][0], out[key][1].replace(d, "<dir>")]
+    from_json = tf.keras.models.model_from_json(model.to_json())
+    out["from_json"] = [from_json.name, [layer.name for layer in from_json.layers]]
+    out["from_json_compiled"] = bool(from_json.compiled)
+    clone = tf.keras.models.clone_model(model)
+    out["clone"] = [clone.name, [layer.name for layer in clone.layers], clone.built]
+    out["clone_same_weights"] = all(
+        np.array_equal(a, b) for a, b in zip(clone.get_weights(), model.get_weights())
+    )
+    layer = tf.keras.layers.Dense.from_config(model.layers[0].get_config())
+    out["from_config"] = [layer.name, layer.units, layer.built]
+    return out
+
+
+CASES = {
+    f.__name__: f
+    for f in (
+        sequential_save_load_and_resume,
+        functional_save_load,
+        every_layer_through_a_saved_model,
+        custom_objects,
+        errors_and_json,
+    )
+}
