@@ -241,3 +241,14 @@ def test_training_continues_from_the_saved_state(tmp_path):
     assert int(loaded.optimizer.iterations.numpy()) == 3
     for a, b in zip(model.optimizer.variables, loaded.optimizer.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_model_checkpoint_saves_whole_models(tmp_path):
+    model = _fill(tf.keras.Sequential([tf.keras.Input(shape=(3,)), tf.keras.layers.Dense(2)]))
+    model.compile(optimizer="sgd", loss="mse")
+    callback = tf.keras.callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch}.keras"))
+    model.fit(X, Y, epochs=2, shuffle=False, verbose=0, callbacks=[callback])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-1.keras", "m-2.keras"]
+    last = tf.keras.models.load_model(tmp_path / "m-2.keras")
+    np.testing.assert_array_equal(last.predict(X, verbose=0), model.predict(X, verbose=0))
+    assert int(last.optimizer.iterations.numpy()) == 2

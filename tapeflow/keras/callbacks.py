@@ -478,8 +478,8 @@ class EarlyStopping(_MonitorCallback):
 class ModelCheckpoint(_MonitorCallback):
     """Saves the model's weights each epoch (or every `save_freq` batches) to `filepath`,
     which may name the epoch and logged values (`"ckpt-{epoch:02d}.weights.h5"`); with
-    `save_best_only`, only when `monitor` improves. Saving whole models (`.keras` files)
-    is not supported yet: `save_weights_only=True` is required."""
+    `save_best_only`, only when `monitor` improves. Without `save_weights_only` it saves the
+    whole model (`model.save`) to a `.keras` filepath."""
 
     def __init__(
         self,
@@ -509,15 +509,10 @@ class ModelCheckpoint(_MonitorCallback):
                 "provided must end in `.weights.h5` (Keras weights format). Received: "
                 f"filepath={self.filepath}"
             )
-        if not save_weights_only:
-            if not self.filepath.endswith((".keras", ".h5")):
-                raise ValueError(
-                    "The filepath provided must end in `.keras` (Keras model format). "
-                    f"Received: filepath={self.filepath}"
-                )
-            raise NotImplementedError(
-                "tapeflow cannot save whole models (.keras files) yet; use "
-                "ModelCheckpoint(..., save_weights_only=True) with a `.weights.h5` filepath."
+        if not save_weights_only and not self.filepath.endswith((".keras", ".h5")):
+            raise ValueError(
+                "The filepath provided must end in `.keras` (Keras model format). "
+                f"Received: filepath={self.filepath}"
             )
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
@@ -550,7 +545,10 @@ class ModelCheckpoint(_MonitorCallback):
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
-        self.model.save_weights(path)
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path, overwrite=True)
         if self.verbose > 0:
             print_msg(f"\nEpoch {epoch + 1}: finished saving model to {path}")
 
