@@ -15,6 +15,7 @@ from tapeflow import data, dtypes, errors, keras, nest
 from tapeflow import explain as _explain
 from tapeflow import function as _function
 from tapeflow import ragged_tensor as _ragged
+from tapeflow import saved_model as _saved_model
 from tapeflow import sparse_tensor as _sparse
 from tapeflow import testing as _testing
 from tapeflow.context import device, executing_eagerly, name_scope
@@ -295,5 +296,6 @@ strings = _namespace("strings", {k: v for k, v in _public(_strings).items() if k
 io = _namespace("io", {"decode_raw": _strings.decode_raw})
 sparse = _namespace("sparse", _public(_sparse))
 train = _namespace("train", _public(_checkpoint))
+saved_model = _namespace("saved_model", _public(_saved_model))
 
 __all__ = [k for k in dir() if not k.startswith("_")]
