@@ -138,6 +138,24 @@ class ConcreteFunction:
         self._static_outputs = static_outputs  # non-tensor output leaves, returned as traced
         self.eager_reason = eager_reason
         self._tape_unsafe = tape_unsafe
+        self.function: Function | None = None
+        self.structured_input_signature: Any = None
+        self.structured_outputs: Any = None
+        self._signature_text = ""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Calls the function it was traced from (the graph runs for matching arguments)."""
+        assert self.function is not None
+        return self.function(*args, **kwargs)
+
+    def pretty_printed_signature(self, verbose: bool = True) -> str:
+        """TF's text: the parameters' types, the output's, and the captured variables."""
+        return self._signature_text
+
+    def __str__(self) -> str:
+        return f"ConcreteFunction {self._signature_text}"
+
+    __repr__ = __str__
 
     def _run(self, leaves: list[Any]) -> Any:
         """Runs the graph on the call's leaves; op by op through bind() if a tape records."""
@@ -250,6 +268,7 @@ class Function:
         self._cache: dict[Any, tuple[ConcreteFunction, list[Any]]] = {}
         self._public_keys: set[Any] = set()  # the traces TF would have made
         self._seen_ranks: set[Any] = set()
+        self._public_concretes: list[ConcreteFunction] = []
         self._bound: weakref.WeakKeyDictionary[Any, Function] = weakref.WeakKeyDictionary()
         self._instance: Any = None
         try:
@@ -281,10 +300,14 @@ class Function:
         else:
             concrete = cached[0]
         if concrete.graph is None:  # not replayable: Python runs (inside a trace: into it)
-            return self.python_function(*args, **kwargs)
+            return self._run_python(args, kwargs)
         # inside another trace, the graph runs op by op and so becomes part of the outer one
         out = concrete._run_recorded(leaves) if outer is not None else concrete._run(leaves)
-        return self.python_function(*args, **kwargs) if out is _PYTHON else out
+        return self._run_python(args, kwargs) if out is _PYTHON else out
+
+    def _run_python(self, args: Any, kwargs: Any) -> Any:
+        """The Python function, eagerly, its results returned as a graph's would be."""
+        return _as_outputs(self.python_function(*args, **kwargs))[0]
 
     def _visibility(self, key: Any) -> tuple[bool, bool]:
         """(whether this trace is one TF would make, whether its shapes are relaxed).
@@ -367,8 +390,58 @@ class Function:
         concrete = ConcreteFunction(
             graph, kinds, output_key, template, statics_out, reason, tracer.tape_unsafe
         )
+        concrete.function = self
+        self._describe(concrete, args, kwargs, result, tracer, specs)
         self._cache[key] = (concrete, statics)
+        if public:
+            self._public_concretes.append(concrete)
         return concrete, result
+
+    def _describe(
+        self,
+        concrete: ConcreteFunction,
+        args: Any,
+        kwargs: Any,
+        result: Any,
+        tracer: Any,
+        specs: Any,
+    ) -> None:
+        """The signature as TF prints it (pretty_printed_signature, structured_input_signature)."""
+        try:
+            bound = inspect.signature(self.python_function).bind(*args, **kwargs)
+        except (TypeError, ValueError):
+            return
+        bound.apply_defaults()
+        items = list(bound.arguments.items())
+        if self._instance is not None:
+            items = items[1:]
+        shown = iter(specs[1:] if specs and self._instance is not None else specs or [])
+        lines = ["Input Parameters:"]
+        spec_args = []
+        for name, value in items:
+            relaxed = next(shown, None) if isinstance(value, Tensor) else None
+            text = _type_text(value, relaxed if isinstance(relaxed, TensorShape) else None)
+            lines.append(f"  {name} (POSITIONAL_OR_KEYWORD): {text}")
+            spec_args.append(_spec_of(value, name))
+        lines += ["Output Type:", f"  {_type_text(result)}", "Captures:"]
+        captured = [v for v in tracer.constants.values() if type(v) is _graph._Variable]
+        if captured:
+            lines += [
+                f"  {id(c.variable)}: TensorSpec(shape=(), dtype=tf.resource, name=None)"
+                for c in captured
+            ]
+        else:
+            lines.append("  None")
+        concrete._signature_text = "\n".join(lines)
+        names = iter(["Identity"] + [f"Identity_{i}" for i in range(1, 10_000)])
+        concrete.structured_outputs = _rebuild_like(
+            result, lambda t: _SymbolicOutput(next(names), t.shape, t.dtype)
+        )
+        concrete.structured_input_signature = (tuple(spec_args), {})
+
+    def pretty_printed_concrete_signatures(self, verbose: bool = True) -> str:
+        """Every trace's signature, as TF prints them (one per concrete function)."""
+        return "\n\n".join(c._signature_text for c in self._public_concretes)
 
     def _shown_specs(self, n: int) -> list[Any]:
         """The shapes a relaxed trace's placeholders print: the signature's, else unknown."""
@@ -422,8 +495,7 @@ class Function:
         key = (structure, tuple(k for k, _ in keyed))
         if key not in self._cache:
             self._trace(args, kwargs, structure, leaves, keyed, key, statics)
-        concrete = self._cache[key][0]
-        return _BoundConcrete(self, concrete, args)  # type: ignore[return-value]
+        return self._cache[key][0]
 
     def eager_reason(self, *args: Any, **kwargs: Any) -> str | None:
         """Why calls with these arguments run the Python function eagerly (None: they don't)."""
@@ -453,20 +525,58 @@ class Function:
         return f"<tapeflow.Function {getattr(self, '__name__', '?')}>"
 
 
-class _BoundConcrete:
-    """A concrete function as get_concrete_function returns it: callable with tensors."""
+class _SymbolicOutput:
+    """A graph output as TF shows one: `Tensor("Identity:0", shape=(), dtype=float32)`."""
 
-    def __init__(self, function: Function, concrete: ConcreteFunction, args: Any) -> None:
-        self._function = function
-        self._concrete = concrete
-        self.eager_reason = concrete.eager_reason
-        self.graph = concrete.graph
+    def __init__(self, name: str, shape: TensorShape, dtype: Any) -> None:
+        self.name, self.shape, self.dtype = f"{name}:0", shape, dtype
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        fn = self._function
-        if fn._instance is not None:
-            return fn(*args, **kwargs)
-        return fn(*args, **kwargs)
+    def __repr__(self) -> str:
+        return f'Tensor("{self.name}", shape={self.shape}, dtype={self.dtype.name})'
+
+
+def _rebuild_like(structure: Any, fn: Any) -> Any:
+    """`structure` with fn applied to its tensors."""
+    if isinstance(structure, Tensor):
+        return fn(structure)
+    if isinstance(structure, dict):
+        return {k: _rebuild_like(v, fn) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        items = [_rebuild_like(v, fn) for v in structure]
+        return type(structure)(items) if type(structure) in (list, tuple) else items
+    return structure
+
+
+def _type_text(x: Any, shape: TensorShape | None = None) -> str:
+    """How TF prints a value's type in a signature: TensorSpec, Literal, Tuple, List, Dict."""
+    if isinstance(x, (Tensor, np.ndarray, np.generic)) or type(x) in _variable_types():
+        shown = TensorShape(x.shape) if shape is None else shape
+        return f"TensorSpec(shape={shown}, dtype=tf.{_tf_dtype_name(x.dtype.name)}, name=None)"
+    if isinstance(x, tuple):
+        return f"Tuple[{', '.join(_type_text(v) for v in x)}]"
+    if isinstance(x, list):
+        return f"List[{', '.join(_type_text(v) for v in x)}]"
+    if isinstance(x, dict):
+        items = sorted(x.items(), key=lambda kv: repr(kv[0]))
+        return "Dict[" + ", ".join(f"[{k!r}, {_type_text(v)}]" for k, v in items) + "]"
+    if x is None or isinstance(x, (bool, int, float, complex, str, bytes)):
+        return f"Literal[{x!r}]"
+    return repr(type(x))
+
+
+def _tf_dtype_name(name: str) -> str:
+    from tapeflow import dtypes
+
+    return dtypes.as_dtype(name).name
+
+
+def _spec_of(x: Any, name: str) -> Any:
+    from tapeflow.tensor_spec import TensorSpec
+
+    if isinstance(x, (Tensor, np.ndarray, np.generic)):
+        t = x if isinstance(x, Tensor) else _wrap(to_array(x))
+        return TensorSpec(np.shape(_graph.raw_get(t)), t.dtype, name)
+    return x
 
 
 def _leaves_of(x: Any) -> list[Any]:

@@ -27,7 +27,16 @@ import numpy as np
 from tapeflow import dtypes
 from tapeflow.tensor import Tensor, TensorShape
 
-__all__ = ["Tracer", "Graph", "TracedTensor", "Probe", "current", "raw_value", "value_read"]
+__all__ = [
+    "Tracer",
+    "Graph",
+    "TracedTensor",
+    "Probe",
+    "Failed",
+    "current",
+    "raw_value",
+    "value_read",
+]
 
 _SLOT = Tensor.__dict__["_value"]  # the slot itself, past TracedTensor's property
 raw_get = _SLOT.__get__
@@ -166,6 +175,23 @@ for _name in (
     setattr(Probe, _name, _probe_method(_name))
 
 
+class Failed:
+    """The value of an op that failed while tracing (an index out of range, say).
+
+    TF would raise only when the graph runs that op, and it runs only ops an output needs; so
+    the error is kept and raised when the graph is built if the op is needed (or at once if
+    Python touches the value). An op with a Failed input fails the same way.
+    """
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __getattr__(self, name: str) -> Any:
+        raise self.error
+
+
 # ---------------------------------------------------------------------------------------------
 # TracedTensor
 
@@ -216,7 +242,7 @@ class Node:
     graph can also run op by op through bind() when an outer tape wants to record it.
     """
 
-    __slots__ = ("op", "fn", "inputs", "attrs", "outputs", "multi", "effect")
+    __slots__ = ("op", "fn", "inputs", "attrs", "outputs", "multi", "effect", "error")
 
     def __init__(
         self,
@@ -230,6 +256,7 @@ class Node:
     ) -> None:
         self.op, self.fn, self.inputs, self.attrs = op, fn, inputs, attrs
         self.outputs, self.multi, self.effect = outputs, multi, effect
+        self.error: Exception | None = None
 
 
 class _Variable:
@@ -341,6 +368,15 @@ class Tracer:
         outs = tuple(self.adopt(o, op.type) for o in outputs)
         self.nodes.append(Node(op, op.forward, tuple(inputs), dict(attrs), outs, multi))
 
+    def failed(self, op: Any, args: Any, values: Any, attrs: Any, error: Exception) -> Tensor:
+        """Records an op whose forward raised; returns its output, a Failed value."""
+        out = Tensor.__new__(Tensor)
+        cause = next((v.error for v in values if type(v) is Failed), error)
+        _raw_set(out, Failed(cause))
+        self.record_op(op, args, values, (out,), attrs, False)
+        self.nodes[-1].error = cause
+        return out
+
     def record_read(self, variable: Any, t: Tensor) -> None:
         self._read(variable, t)
 
@@ -401,6 +437,8 @@ class Graph:
         kept: list[Node] = []
         for node in reversed(tracer.nodes):
             if node.effect or any(r in needed for r in node.outputs):
+                if node.error is not None:  # a failed op the outputs need: TF raises when run
+                    raise node.error
                 kept.append(node)
                 needed.update(node.inputs)
         self.nodes = kept[::-1]

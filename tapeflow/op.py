@@ -305,6 +305,9 @@ def _coerce(op: Op, index: int, a: Any, ref: np.dtype) -> Any:
     return converted
 
 
+_PYTHON_SCALARS = (int, float, bool, complex)
+
+
 def _convert(op: Op, args: tuple[Any, ...]) -> Any:
     group = op.same_dtype
     if group is True:
@@ -320,12 +323,25 @@ def _convert(op: Op, args: tuple[Any, ...]) -> Any:
                 ref = d
             elif d is not ref and d != ref:
                 raise dtype_mismatch(op.type, i, ref, d)
+    derived = False
+    if ref is None:  # no tensor in the group: the first input's own dtype sets it, as in TF
+        first = next(iter(group), None)  # type: ignore[arg-type]
+        if first is not None and args[first] is not None:
+            ref = _raw(convert_to_tensor(args[first])).dtype
+            derived = True
     values = list(args)
     for i, a in enumerate(args):
         if _is_tensor_like(a):
             values[i] = _raw(a)
         elif ref is not None and i in group:  # type: ignore[operator]
-            values[i] = _coerce(op, i, a, ref)
+            try:
+                v = _coerce(op, i, a, ref)
+            except InvalidArgumentError:
+                if not derived:
+                    raise
+                name = dtypes.from_numpy(ref).name  # TF converts it with the first's dtype
+                raise TypeError(f"Cannot convert {a!r} to EagerTensor of dtype {name}") from None
+            values[i] = ref.type(v) if derived and type(v) in _PYTHON_SCALARS else v
         else:
             values[i] = _value_of(a)
     return values
@@ -373,7 +389,13 @@ def bind(op: Op, args: tuple[Any, ...], attrs: dict[str, Any]) -> Any:
     try:
         out = op.forward(*values, **attrs) if attrs else op.forward(*values)
     except (ValueError, IndexError) as e:
+        if _graph.tracing and _defers(values):
+            return _graph.current().failed(op, args, values, attrs, e)  # type: ignore[union-attr]
         raise _op_error(op, values, e) from e
+    except Exception as e:
+        if _graph.tracing and (isinstance(e, InvalidArgumentError) or _defers(values)):
+            return _graph.current().failed(op, args, values, attrs, e)  # type: ignore[union-attr]
+        raise
     if type(out) is tuple:
         outputs = tuple(_wrap(o) for o in out)
         if _active:
@@ -412,8 +434,12 @@ def bind_pair(op: Op, a: Any, b: Any) -> Tensor:
     av, bv = _pair(op, a, b)
     try:
         out = op.forward(av, bv)
-    except (ValueError, IndexError) as e:
-        raise _op_error(op, (av, bv), e) from e
+    except Exception as e:
+        if _graph.tracing and _defers((av, bv)):
+            return _graph.current().failed(op, (a, b), (av, bv), {}, e)  # type: ignore[union-attr]
+        if isinstance(e, (ValueError, IndexError)):
+            raise _op_error(op, (av, bv), e) from e
+        raise
     if type(out) is tuple:  # a multi-output op: the general path wraps and records it
         outputs = tuple(_wrap(o) for o in out)
         if _active:
@@ -448,6 +474,11 @@ def bind_pair(op: Op, a: Any, b: Any) -> Tensor:
 
 
 _NO_ATTRS: dict[str, Any] = {}
+
+
+def _defers(values: Any) -> bool:
+    """While tracing: whether an op's error waits for the graph (an input failed already)."""
+    return _graph.current() is not None and any(type(v) is _graph.Failed for v in values)
 
 
 def _trace(

@@ -224,3 +224,27 @@ def test_iterating_a_dataset_inside_a_function_runs_eagerly():
     assert sorted(orders[0]) == sorted(orders[1]) == list(range(6))
     assert orders[0] != orders[1]  # reshuffled: the pipeline ran again, not a recording of it
     assert "tf.data.Dataset" in first_batches.eager_reason(ds)
+
+
+def test_an_op_failing_while_tracing_raises_only_if_the_graph_needs_it():
+    @tf.function
+    def unused(x):
+        tf.gather(x, [1])  # fails (index 1 of 1), but no output needs it: TF does not run it
+        return x * 2.0
+
+    @tf.function
+    def used(x):
+        return tf.gather(x, [1]) * 2.0  # the failed value flows on: the output needs it
+
+    assert unused(tf.constant([3.0])).numpy().tolist() == [6.0]
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[0\] = 1 is not in"):
+        used(tf.constant([3.0]))
+    assert used(tf.constant([3.0, 4.0])).numpy().tolist() == [8.0]  # another signature is fine
+
+
+def test_inputs_without_a_tensor_take_the_first_ones_dtype():
+    # TF converts the first input, then the others to its dtype: not NumPy's promotion
+    assert tf.maximum(0.0, [1, -1]).dtype == tf.float32
+    assert tf.add(2, 3).dtype == tf.int32 and type(tf.add(2, 3).numpy()) is np.int32
+    with pytest.raises(TypeError, match="Cannot convert 0.5 to EagerTensor of dtype int32"):
+        tf.maximum([1, -1], 0.5)

@@ -200,8 +200,10 @@ def _gather(params: Any, indices: Any, *, axis: int = 0, batch_dims: int = 0) ->
     idx = np.asarray(indices)
     n = np.shape(params)[axis]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
-        bad = idx[(idx < 0) | (idx >= n)].reshape(-1)[0]
-        raise InvalidArgumentError(f"indices = {bad} is not in [0, {n}) [Op:GatherV2]")
+        where = np.argwhere((idx < 0) | (idx >= n))[0]
+        at = f"[{','.join(map(str, where))}]" if idx.ndim else ""  # TF names the position
+        bad = idx[tuple(where)]
+        raise InvalidArgumentError(f"indices{at} = {bad} is not in [0, {n}) [Op:GatherV2]")
     if not batch_dims:
         return np.take(params, idx, axis=axis)
     # one gather per batch entry, done at once: flatten the batch axes into one, bring the
