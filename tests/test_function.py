@@ -246,5 +246,5 @@ def test_inputs_without_a_tensor_take_the_first_ones_dtype():
     # TF converts the first input, then the others to its dtype: not NumPy's promotion
     assert tf.maximum(0.0, [1, -1]).dtype == tf.float32
     assert tf.add(2, 3).dtype == tf.int32 and type(tf.add(2, 3).numpy()) is np.int32
-    with pytest.raises(TypeError, match="Cannot convert 0.5 to EagerTensor of dtype int32"):
+    with pytest.raises(TypeError, match=r"Cannot convert 0\.5 to EagerTensor of dtype int32"):
         tf.maximum([1, -1], 0.5)
