@@ -103,18 +103,29 @@ def _constant_view(a: Any) -> Any:
     return None
 
 
+def _times_view(a: Any, b: Any) -> Any:
+    """a * b when `a` is a view of one number c: b itself (c == 1) or b * c; else None."""
+    c = _constant_view(a)
+    if (
+        c is not None
+        and isinstance(b, (np.ndarray, np.generic))  # a Python number is no result
+        and np.shape(b) == a.shape
+        and np.result_type(b, c) == a.dtype
+    ):
+        return b if c == 1 else b * c  # b is immutable: returning it is safe
+    return None
+
+
 @op("Mul")
 def multiply(x: Any, y: Any) -> Any:
-    for a, b in ((x, y), (y, x)):
-        if type(a) is np.ndarray and a.base is not None:  # a view: maybe of one number
-            c = _constant_view(a)
-            if (
-                c is not None
-                and isinstance(b, (np.ndarray, np.generic))  # a Python number is no result
-                and np.shape(b) == a.shape
-                and np.result_type(b, c) == a.dtype
-            ):
-                return b if c == 1 else b * c  # b is immutable: returning it is safe
+    if type(x) is np.ndarray and x.base is not None:  # a view: maybe of one number
+        out = _times_view(x, y)
+        if out is not None:
+            return out
+    if type(y) is np.ndarray and y.base is not None:
+        out = _times_view(y, x)
+        if out is not None:
+            return out
     return x * y
 
 
