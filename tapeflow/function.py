@@ -347,27 +347,9 @@ class Function:
         public, relaxed = self._visibility(key)
         tracer = _graph.Tracer()
         kinds = [kind for _, kind in keyed]
-        names = self._leaf_names(args, kwargs, len(leaves))
         specs = self._shown_specs(len(leaves)) if relaxed else None
-        traced_leaves: list[Any] = []
-        inputs: list[int] = []
-        recording = _op._active and _op.state.recorders
-        for i, (leaf, kind, name) in enumerate(zip(leaves, kinds, names)):
-            if kind == _Leaf.TENSOR:
-                if recording and isinstance(leaf, Tensor):  # outer tapes: link the placeholder
-                    t = _op.bind(_op.REGISTRY["Identity"], (leaf,), {})
-                else:
-                    t = _wrap(_raw_input(leaf))
-                shown = None if specs is None else specs[i]
-                if shown is _UNKNOWN_DIMS:
-                    shown = [None] * np.ndim(_graph.raw_get(t))
-                inputs.append(tracer.placeholder(t, name, shown))
-                traced_leaves.append(t)
-            elif kind == _Leaf.VARIABLE:
-                inputs.append(tracer.variable_input(leaf))
-                traced_leaves.append(leaf)
-            else:
-                traced_leaves.append(leaf)
+        recording = bool(_op._active and _op.state.recorders)
+        inputs, traced_leaves = self._placeholders(tracer, args, kwargs, leaves, kinds, specs)
         t_args, t_kwargs = _rebuild(structure, iter(traced_leaves))
         previous = _graph.state.tracer
         _graph.state.tracer = tracer
@@ -380,11 +362,18 @@ class Function:
             template = [isinstance(x, Tensor) for x in out_leaves]
             outputs = [tracer.register_of(x) for x in out_leaves if isinstance(x, Tensor)]
             statics_out = [x for x in out_leaves if not isinstance(x, Tensor)]
+            # values that escape otherwise become unusable, as in TF; not while an outer tape
+            # (which holds them) or an outer trace records this one
+            escaped_ok = recording or previous is not None
+            returned = None if escaped_ok else [x for x in out_leaves if isinstance(x, Tensor)]
+        except BaseException:
+            returned = None
+            raise
         finally:
             _op._count_recorders(-1)
             _graph.tracing -= 1
             _graph.state.tracer = previous
-            tracer.finish()
+            tracer.finish(returned)
         reason = tracer.value_read
         graph = None if reason is not None else _graph.Graph(tracer, inputs, outputs)
         concrete = ConcreteFunction(
@@ -442,6 +431,33 @@ class Function:
     def pretty_printed_concrete_signatures(self, verbose: bool = True) -> str:
         """Every trace's signature, as TF prints them (one per concrete function)."""
         return "\n\n".join(c._signature_text for c in self._public_concretes)
+
+    def _placeholders(
+        self, tracer: Any, args: Any, kwargs: Any, leaves: list[Any], kinds: list[int], specs: Any
+    ) -> tuple[list[int], list[Any]]:
+        """The trace's inputs: a fresh tensor per tensor leaf (linked to outer tapes by an
+        Identity op), Variables as themselves; their registers, and the leaves to call with."""
+        names = self._leaf_names(args, kwargs, len(leaves))
+        recording = _op._active and _op.state.recorders
+        traced_leaves: list[Any] = []
+        inputs: list[int] = []
+        for i, (leaf, kind, name) in enumerate(zip(leaves, kinds, names)):
+            if kind == _Leaf.TENSOR:
+                if recording and isinstance(leaf, Tensor):  # outer tapes: link the placeholder
+                    t = _op.bind(_op.REGISTRY["Identity"], (leaf,), {})
+                else:
+                    t = _wrap(_raw_input(leaf))
+                shown = None if specs is None else specs[i]
+                if shown is _UNKNOWN_DIMS:
+                    shown = [None] * np.ndim(_graph.raw_get(t))
+                inputs.append(tracer.placeholder(t, name, shown))
+                traced_leaves.append(t)
+            elif kind == _Leaf.VARIABLE:
+                inputs.append(tracer.variable_input(leaf))
+                traced_leaves.append(leaf)
+            else:
+                traced_leaves.append(leaf)
+        return inputs, traced_leaves
 
     def _shown_specs(self, n: int) -> list[Any]:
         """The shapes a relaxed trace's placeholders print: the signature's, else unknown."""

@@ -33,6 +33,7 @@ __all__ = [
     "TracedTensor",
     "Probe",
     "Failed",
+    "SymbolicTensor",
     "current",
     "raw_value",
     "value_read",
@@ -231,6 +232,61 @@ class TracedTensor(Tensor):
     __str__ = __repr__
 
 
+class _Escaped:
+    """What a SymbolicTensor's slot holds: the trace-time value (for its shape) and its name."""
+
+    __slots__ = ("raw", "name")
+
+    def __init__(self, raw: Any, name: str) -> None:
+        self.raw, self.name = raw, name
+
+
+class SymbolicTensor(Tensor):
+    """A value of a finished trace that escaped it other than as an output (stored in a
+    global, say). As in TF, using it raises: its value belongs to the first call only."""
+
+    __slots__ = ()
+
+    def _out_of_scope(self) -> Any:
+        raise TypeError(
+            f"{self!r} is out of scope and cannot be used here. Use return values, explicit "
+            "Python locals or TensorFlow collections to access it."
+        )
+
+    _value = property(_out_of_scope, _raw_set)
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        return dtypes.from_numpy(raw_get(self).raw.dtype)
+
+    @property
+    def shape(self) -> TensorShape:
+        return TensorShape(np.shape(raw_get(self).raw))
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "numpy":
+            raise AttributeError("'SymbolicTensor' object has no attribute 'numpy'")
+        return super().__getattribute__(name)
+
+    def __repr__(self) -> str:
+        return f"<tf.Tensor '{raw_get(self).name}:0' shape={self.shape} dtype={self.dtype.name}>"
+
+    def __str__(self) -> str:
+        return f'Tensor("{raw_get(self).name}:0", shape={self.shape}, dtype={self.dtype.name})'
+
+
+# TF's names for ops made by Python operators (`x + 1` is "add"); other ops are named by type
+_OPERATOR_NAMES = {
+    "AddV2": "add",
+    "Mul": "mul",
+    "Sub": "sub",
+    "RealDiv": "truediv",
+    "Pow": "pow",
+    "FloorDiv": "floordiv",
+    "FloorMod": "mod",
+}
+
+
 # ---------------------------------------------------------------------------------------------
 # Tracer
 
@@ -313,13 +369,13 @@ class Tracer:
     def adopt(self, t: Tensor, name: str) -> int:
         """Makes `t` a traced value in a new register and returns the register."""
         r = self._register()
-        t.__class__ = TracedTensor
+        _retype(t, TracedTensor)
         raw = raw_get(t)
         self.by_tensor[id(t)] = r
         self.by_raw[id(raw)] = r
         self.raws.append(raw)
         self.traced.append(t)
-        self.names[id(t)] = self._name(name)
+        self.names[id(t)] = self._name(_OPERATOR_NAMES.get(name, name))
         return r
 
     def register_of(self, x: Any) -> int:
@@ -402,15 +458,27 @@ class Tracer:
 
     def alias(self, source: Tensor, new: Tensor) -> None:
         """`new` holds `source`'s value (a re-wrapped output): same register, traced too."""
-        new.__class__ = TracedTensor
+        _retype(new, TracedTensor)
         self.traced.append(new)
         self.by_tensor[id(new)] = self.by_tensor[id(source)]
         self.names[id(new)] = self.names.get(id(source), "Identity")
 
-    def finish(self) -> None:
-        """Turns every traced tensor back into a plain Tensor (they may outlive the trace)."""
+    def finish(self, outputs: Any = None) -> None:
+        """Ends the trace: outputs become plain Tensors; so does everything when `outputs` is
+        None (a failed trace, or an outer tape holds these tensors); the rest SymbolicTensors."""
+        keep = None if outputs is None else {id(t) for t in outputs}
         for t in self.traced:
-            t.__class__ = Tensor
+            if type(t) is not TracedTensor:
+                continue  # an alias of one already handled
+            if keep is None or id(t) in keep:
+                _retype(t, Tensor)
+            else:
+                _raw_set(t, _Escaped(raw_get(t), self.names.get(id(t), "Tensor")))
+                _retype(t, SymbolicTensor)
+
+
+def _retype(t: Any, cls: type) -> None:
+    t.__class__ = cls
 
 
 _variable_types: set[type] = set()  # filled by op.py (its variable_types)

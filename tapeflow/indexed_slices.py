@@ -150,10 +150,9 @@ def gather_gradient(grad: Tensor, params: Tensor, indices: Tensor) -> IndexedSli
 
     p_shape = np.shape(params._value)
     n = int(np.size(indices._value))
-    idx = indices._value
     values = _reshape(grad, shape=(n, *p_shape[1:]))
-    flat = _wrap(np.reshape(idx, (n,)))
-    return IndexedSlices(values, flat, _wrap(np.asarray(p_shape, dtype=idx.dtype)))
+    flat = _reshape(indices, shape=(n,))  # an op: indices may be a traced (tf.function) value
+    return IndexedSlices(values, flat, _wrap(np.asarray(p_shape, dtype=indices._value.dtype)))
 
 
 register_tensor_conversion_function(IndexedSlices, lambda s: s._to_dense())

@@ -248,3 +248,87 @@ def test_inputs_without_a_tensor_take_the_first_ones_dtype():
     assert tf.add(2, 3).dtype == tf.int32 and type(tf.add(2, 3).numpy()) is np.int32
     with pytest.raises(TypeError, match=r"Cannot convert 0\.5 to EagerTensor of dtype int32"):
         tf.maximum([1, -1], 0.5)
+
+
+# -- Keras layers in a traced training step ------------------------------------------------------
+
+LAYERS = {
+    "Dense": (lambda: tf.keras.layers.Dense(3, activation="tanh"), (4, 5), "float32"),
+    "Conv2D": (lambda: tf.keras.layers.Conv2D(2, 3, padding="same"), (2, 5, 5, 3), "float32"),
+    "MaxPooling2D": (tf.keras.layers.MaxPooling2D, (2, 4, 4, 3), "float32"),
+    "AveragePooling2D": (tf.keras.layers.AveragePooling2D, (2, 4, 4, 3), "float32"),
+    "GlobalAveragePooling2D": (tf.keras.layers.GlobalAveragePooling2D, (2, 4, 4, 3), "float32"),
+    "Flatten": (tf.keras.layers.Flatten, (2, 3, 4), "float32"),
+    "Reshape": (lambda: tf.keras.layers.Reshape((4, 3)), (2, 3, 4), "float32"),
+    "Embedding": (lambda: tf.keras.layers.Embedding(10, 3), (4, 6), "int32"),
+    "Dropout": (lambda: tf.keras.layers.Dropout(0.5), (4, 5), "float32"),
+    "BatchNormalization": (tf.keras.layers.BatchNormalization, (4, 5), "float32"),
+    "LayerNormalization": (tf.keras.layers.LayerNormalization, (4, 5), "float32"),
+    "SimpleRNN": (lambda: tf.keras.layers.SimpleRNN(3), (2, 4, 5), "float32"),
+    "LSTM": (lambda: tf.keras.layers.LSTM(3, return_sequences=True), (2, 4, 5), "float32"),
+    "GRU": (lambda: tf.keras.layers.GRU(3), (2, 4, 5), "float32"),
+    "Bidirectional": (
+        lambda: tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(2)),
+        (2, 4, 5),
+        "float32",
+    ),
+    "Rescaling": (lambda: tf.keras.layers.Rescaling(0.5, 1.0), (4, 5), "float32"),
+    "Softmax": (tf.keras.layers.Softmax, (4, 5), "float32"),
+}
+
+
+def _train(make, batches, traced):
+    tf.keras.utils.set_random_seed(1)
+    model = tf.keras.Sequential([make(), tf.keras.layers.Flatten(), tf.keras.layers.Dense(1)])
+    model(batches[0])
+    opt, mean = tf.keras.optimizers.Adam(0.1), tf.keras.metrics.Mean()
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(x, training=False) - 1.0))
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables))
+        mean.update_state(loss)
+        return loss
+
+    run = tf.function(step) if traced else step
+    losses = [float(run(b)) for b in batches]
+    if traced:
+        assert run.eager_reason(batches[0]) is None
+    return losses, [v.numpy() for v in model.weights], float(mean.result())
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_a_keras_training_step_replays_exactly(name):
+    """A train step (layer + Dense head, loss, gradients, Adam update, a metric) traced on one
+    batch and replayed on others gives eager execution's numbers, from the same weights."""
+    make, shape, dtype = LAYERS[name]
+    rng = np.random.default_rng(0)
+    batches = [
+        rng.integers(0, 10, shape) if dtype == "int32" else rng.normal(size=shape) for _ in range(3)
+    ]
+    batches = [tf.constant(b.astype(dtype)) for b in batches]
+    results = [_train(make, batches, traced) for traced in [False, True]]
+    (eager_losses, eager_weights, eager_mean), (losses, weights, mean_) = results
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-6)
+    for w, e in zip(weights, eager_weights, strict=True):
+        np.testing.assert_allclose(w, e, rtol=1e-6, atol=1e-7)
+    assert mean_ == pytest.approx(eager_mean, rel=1e-6)
+
+
+def test_a_value_escaping_a_trace_cannot_be_used_as_in_tf():
+    leaked = []
+
+    @tf.function
+    def leaky(a):
+        leaked.append(a + 1)  # bad: kept past the trace, not returned
+        return a + 2
+
+    assert leaky(tf.constant(1)).numpy() == 3  # outputs are plain tensors
+    x = leaked[0]
+    assert repr(x) == "<tf.Tensor 'add:0' shape=() dtype=int32>"
+    assert str(x) == 'Tensor("add:0", shape=(), dtype=int32)'
+    with pytest.raises(AttributeError, match="'SymbolicTensor' object has no attribute 'numpy'"):
+        x.numpy()
+    with pytest.raises(TypeError, match="is out of scope and cannot be used here"):
+        x + 1
