@@ -118,16 +118,27 @@ _METADATA_FUNCTIONS = {
 class Probe:
     """Stands for a traced NumPy value: metadata is free, anything else is a noted read."""
 
-    __slots__ = ("_raw",)
+    __slots__ = ("_raw", "_dynamic")
     __array_priority__ = 200
 
-    def __init__(self, raw: Any) -> None:
+    def __init__(self, raw: Any, dynamic: bool = False) -> None:
         self._raw = raw
+        self._dynamic = dynamic  # its shape depends on values (see DYNAMIC_SHAPES)
 
-    shape = property(lambda self: np.shape(self._raw))
+    @property
+    def shape(self) -> tuple[int, ...]:
+        if self._dynamic:
+            value_read("the shape of a tensor whose shape depends on values")
+        return np.shape(self._raw)
+
+    @property
+    def size(self) -> int:
+        if self._dynamic:
+            value_read("the size of a tensor whose size depends on values")
+        return int(np.size(self._raw))
+
     dtype = property(lambda self: self._raw.dtype)
     ndim = property(lambda self: np.ndim(self._raw))
-    size = property(lambda self: np.size(self._raw))
 
     def _read(self, what: str) -> Any:
         value_read(what)
@@ -137,7 +148,7 @@ class Probe:
         return getattr(self._read(f"a traced tensor's value (.{name})"), name)
 
     def __len__(self) -> int:
-        return len(self._raw)
+        return int(self.shape[0])
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return np.asarray(self._read("a traced tensor's value (np.asarray)"), dtype=dtype)
@@ -149,7 +160,7 @@ class Probe:
         )
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        if func not in _METADATA_FUNCTIONS:
+        if func not in _METADATA_FUNCTIONS or (self._dynamic and func is not np.ndim):
             value_read(f"a traced tensor's value (np.{func.__name__})")
         return func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
 
@@ -197,8 +208,29 @@ class Failed:
 # TracedTensor
 
 
+# Ops whose output shape depends on the values of one input (its position here), not only on
+# shapes: Python reading such a shape (to loop over the rows, say) decides from values.
+DYNAMIC_SHAPES = {
+    "Where": 0,
+    "Unique": 0,
+    "UniqueWithCounts": 0,
+    "SegmentSum": 1,
+    "DenseBincount": 0,
+}
+
+
+def _dynamic(t: Tensor) -> bool:
+    tracer = current()
+    return tracer is not None and id(t) in tracer.dynamic
+
+
+def shape_depends_on_values(t: Any) -> bool:
+    """While tracing: whether t's shape is not fixed by the function's input signature."""
+    return type(t) is TracedTensor and _dynamic(t)
+
+
 def _probe(self: Tensor) -> Probe:
-    return Probe(raw_get(self))
+    return Probe(raw_get(self), _dynamic(self))
 
 
 class TracedTensor(Tensor):
@@ -217,6 +249,8 @@ class TracedTensor(Tensor):
 
     @property
     def shape(self) -> TensorShape:
+        if _dynamic(self):
+            value_read("the shape of a tensor whose shape depends on values")
         return TensorShape(np.shape(raw_get(self)))
 
     @property
@@ -348,6 +382,7 @@ class Tracer:
         self.shown_shapes: dict[int, TensorShape] = {}  # a relaxed signature's shapes, printed
         self._name_counts: dict[str, int] = {}
         self.value_read: str | None = None  # why this trace must not be replayed
+        self.dynamic: set[int] = set()  # ids of traced tensors whose shape depends on values
         self.tape_unsafe: str | None = None  # why a replay cannot be recorded op by op
 
     def _register(self) -> int:
@@ -422,6 +457,11 @@ class Tracer:
             else:
                 inputs.append(self.register_of(v))
         outs = tuple(self.adopt(o, op.type) for o in outputs)
+        decisive = DYNAMIC_SHAPES.get(op.type)
+        if (decisive is not None and type(args[decisive]) is TracedTensor) or any(
+            type(a) is TracedTensor and id(a) in self.dynamic for a in args
+        ):
+            self.dynamic.update(id(o) for o in outputs)
         self.nodes.append(Node(op, op.forward, tuple(inputs), dict(attrs), outs, multi))
 
     def failed(self, op: Any, args: Any, values: Any, attrs: Any, error: Exception) -> Tensor:

@@ -952,3 +952,23 @@ def _draws_check(arrays: list[np.ndarray]) -> None:
 
 
 SPECS += [OpSpec("RandomStandardNormal", tf.random.normal, custom=_draws_check)]
+
+
+def _shape_ops_check(arrays: list[np.ndarray]) -> None:
+    """tf.shape/tf.size of a value-dependent shape are ops (so a traced graph computes them)."""
+
+    @tf.function
+    def shape_and_size(x):
+        kept = tf.where(x > 0)
+        return tf.shape(kept), tf.size(kept, out_type=tf.int64)
+
+    for x, n in [([1.0, -2.0, 3.0], 2), ([5.0, 6.0, 7.0], 3)]:
+        s, size = shape_and_size(tf.constant(x))
+        assert s.numpy().tolist() == [n, 1] and size.dtype == tf.int64 and int(size) == n
+    assert shape_and_size.eager_reason(tf.constant([1.0, 2.0, 3.0])) is None
+
+
+SPECS += [
+    OpSpec("Shape", tf.shape, custom=_shape_ops_check),
+    OpSpec("Size", tf.size, custom=_shape_ops_check),
+]

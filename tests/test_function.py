@@ -332,3 +332,22 @@ def test_a_value_escaping_a_trace_cannot_be_used_as_in_tf():
         x.numpy()
     with pytest.raises(TypeError, match="is out of scope and cannot be used here"):
         x + 1
+
+
+def test_python_reading_a_value_dependent_shape_runs_eagerly():
+    @tf.function
+    def positives(x):
+        idx = tf.where(x > 0)  # how many rows: a matter of values
+        return [x[int(i[0])] * 2 for i in idx]  # Python loops over those rows
+
+    assert [float(v) for v in positives(tf.constant([1.0, -1.0, 3.0]))] == [2.0, 6.0]
+    assert [float(v) for v in positives(tf.constant([-1.0, -1.0, 5.0]))] == [10.0]
+    assert "shape depends on values" in positives.eager_reason(tf.constant([1.0, 2.0, 3.0]))
+
+    @tf.function
+    def count(x):
+        return tf.shape(tf.where(x > 0))[0]  # an op reads the shape: the graph can replay
+
+    assert int(count(tf.constant([1.0, -1.0, 3.0]))) == 2
+    assert int(count(tf.constant([1.0, 1.0, 3.0]))) == 3
+    assert count.eager_reason(tf.constant([1.0, -1.0, 3.0])) is None

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from tapeflow import dtypes
+from tapeflow import dtypes, graph
 from tapeflow.errors import InvalidArgumentError
 from tapeflow.op import op
 from tapeflow.ops.array import _reshape, _shape_tuple, _tensor, _value
@@ -207,9 +207,25 @@ def linspace(start: Any, stop: Any, num: Any, name: str | None = None, axis: int
     return _wrap(out.astype(out_dtype))
 
 
+@op("Shape", differentiable=False, same_dtype=())
+def _shape_op(input: Any, *, out_type: Any) -> Any:
+    return np.asarray(np.shape(input), dtype=out_type)
+
+
+@op("Size", differentiable=False, same_dtype=())
+def _size_op(input: Any, *, out_type: Any) -> Any:
+    return out_type.type(np.size(input))
+
+
+# A shape is known when the function is traced, so it is a constant, except for a tensor whose
+# shape depends on values (tf.where's): then an op, so that tf.function's graph computes it.
+
+
 def shape(input: Any, out_type: Any = None, name: str | None = None) -> Tensor:
     """The shape of `input` as a 1-D integer tensor (int32 unless `out_type` says otherwise)."""
     dt = dtypes.as_dtype(dtypes.int32 if out_type is None else out_type)
+    if graph.shape_depends_on_values(input):
+        return _shape_op(input, out_type=dt._np)
     return _wrap(np.asarray(np.shape(_value(input)), dtype=dt._np))
 
 
@@ -217,6 +233,8 @@ def size(input: Any, out_type: Any = None, name: str | None = None) -> Tensor:
     """The number of elements of `input` as a scalar tensor (int32 unless `out_type` says
     otherwise)."""
     dt = dtypes.as_dtype(dtypes.int32 if out_type is None else out_type)
+    if graph.shape_depends_on_values(input):
+        return _size_op(input, out_type=dt._np)
     return _wrap(dt._np.type(np.size(_value(input))))
 
 
