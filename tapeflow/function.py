@@ -306,8 +306,10 @@ class Function:
         return self._run_python(args, kwargs) if out is _PYTHON else out
 
     def _run_python(self, args: Any, kwargs: Any) -> Any:
-        """The Python function, eagerly, its results returned as a graph's would be."""
-        return _as_outputs(self.python_function(*args, **kwargs))[0]
+        """The Python function, eagerly, in place of a graph: its results are returned as a
+        graph's would be, and Python's print is muted (TF runs Python only while tracing)."""
+        with _silenced_print():
+            return _as_outputs(self.python_function(*args, **kwargs))[0]
 
     def _visibility(self, key: Any) -> tuple[bool, bool]:
         """(whether this trace is one TF would make, whether its shapes are relaxed).
@@ -345,9 +347,62 @@ class Function:
         statics: list[Any],
     ) -> tuple[ConcreteFunction, Any]:
         public, relaxed = self._visibility(key)
-        tracer = _graph.Tracer()
         kinds = [kind for _, kind in keyed]
         specs = self._shown_specs(len(leaves)) if relaxed else None
+        run = functools.partial(self._run_trace, args, kwargs, structure, leaves, kinds, specs)
+        tracer, inputs, result, returned = run(public)
+        if tracer.created_variables and tracer.value_read is None and _graph.current() is None:
+            # As TF: a first trace that makes variables only makes them; the function is
+            # traced again, and that trace must make none.
+            tracer.undo_writes()
+            tracer.finish(None)
+            self._public_keys.add(("variables made", key))
+            tracer, inputs, result, returned = run(public)
+            if tracer.created_variables:
+                tracer.undo_writes()
+                tracer.finish(None)
+                raise ValueError(
+                    "tf.function only supports singleton tf.Variables created on the first "
+                    "call. Make sure the tf.Variable is only created once or created outside "
+                    "tf.function. See https://www.tensorflow.org/guide/function#creating_"
+                    "tfvariables for more information."
+                )
+        result, output_key, out_leaves = _as_outputs(result)
+        outputs = [tracer.register_of(x) for x in out_leaves if isinstance(x, Tensor)]
+        tracer.finish(returned)
+        for output in tracer.pending:  # tf.print: the graph's run, after its trace
+            output()
+        reason = tracer.value_read
+        graph = None if reason is not None else _graph.Graph(tracer, inputs, outputs)
+        concrete = ConcreteFunction(
+            graph,
+            kinds,
+            output_key,
+            [isinstance(x, Tensor) for x in out_leaves],
+            [x for x in out_leaves if not isinstance(x, Tensor)],
+            reason,
+            tracer.tape_unsafe,
+        )
+        concrete.function = self
+        self._describe(concrete, args, kwargs, result, tracer, specs)
+        self._cache[key] = (concrete, statics)
+        if public:
+            self._public_concretes.append(concrete)
+        return concrete, result
+
+    def _run_trace(
+        self,
+        args: Any,
+        kwargs: Any,
+        structure: Any,
+        leaves: list[Any],
+        kinds: list[int],
+        specs: Any,
+        public: bool,
+    ) -> tuple[_graph.Tracer, list[int], Any, Any]:
+        """Runs the Python function once under a new tracer: (tracer, input registers, result,
+        the result's tensors, or None when every traced value must stay usable)."""
+        tracer = _graph.Tracer()
         recording = bool(_op._active and _op.state.recorders)
         inputs, traced_leaves = self._placeholders(tracer, args, kwargs, leaves, kinds, specs)
         t_args, t_kwargs = _rebuild(structure, iter(traced_leaves))
@@ -358,33 +413,19 @@ class Function:
         try:
             with contextlib.nullcontext() if public else _silenced_print():
                 result = self.python_function(*t_args, **t_kwargs)
-            result, output_key, out_leaves = _as_outputs(result)
-            template = [isinstance(x, Tensor) for x in out_leaves]
-            outputs = [tracer.register_of(x) for x in out_leaves if isinstance(x, Tensor)]
-            statics_out = [x for x in out_leaves if not isinstance(x, Tensor)]
-            # values that escape otherwise become unusable, as in TF; not while an outer tape
-            # (which holds them) or an outer trace records this one
-            escaped_ok = recording or previous is not None
-            returned = None if escaped_ok else [x for x in out_leaves if isinstance(x, Tensor)]
+            result = _as_outputs(result)[0]  # (Python numbers become traced constants)
         except BaseException:
-            returned = None
+            tracer.finish(None)
             raise
         finally:
             _op._count_recorders(-1)
             _graph.tracing -= 1
             _graph.state.tracer = previous
-            tracer.finish(returned)
-        reason = tracer.value_read
-        graph = None if reason is not None else _graph.Graph(tracer, inputs, outputs)
-        concrete = ConcreteFunction(
-            graph, kinds, output_key, template, statics_out, reason, tracer.tape_unsafe
-        )
-        concrete.function = self
-        self._describe(concrete, args, kwargs, result, tracer, specs)
-        self._cache[key] = (concrete, statics)
-        if public:
-            self._public_concretes.append(concrete)
-        return concrete, result
+        # values that escape otherwise become unusable, as in TF; not while an outer tape
+        # (which holds them) or an outer trace records this one
+        escaped_ok = recording or previous is not None
+        returned = None if escaped_ok else _leaves_of(result)
+        return tracer, inputs, result, returned
 
     def _describe(
         self,

@@ -383,6 +383,9 @@ class Tracer:
         self._name_counts: dict[str, int] = {}
         self.value_read: str | None = None  # why this trace must not be replayed
         self.dynamic: set[int] = set()  # ids of traced tensors whose shape depends on values
+        self.pending: list[Callable[[], None]] = []  # outputs (tf.print) of the run traced
+        self.created_variables = 0
+        self.overwritten: dict[int, tuple[Any, Any]] = {}  # id(var) -> (var, value before)
         self.tape_unsafe: str | None = None  # why a replay cannot be recorded op by op
 
     def _register(self) -> int:
@@ -488,8 +491,13 @@ class Tracer:
     def effect(self, fn: Callable[..., Any], inputs: list[Any]) -> None:
         """Records `fn(*inputs)` (a variable write, a print): run at every replay, in order.
 
-        Inputs are Variables (passed as themselves), tensors or NumPy values.
+        Inputs are Variables (passed as themselves), tensors or NumPy values. A variable's
+        value before its first write is kept, so a trace can be undone (see `undo_writes`).
         """
+        for x in inputs:
+            if type(x) in _variable_types:
+                v = x._handle
+                self.overwritten.setdefault(id(v), (v, v._value))
         regs = tuple(
             self.variable_register(x) if type(x) in _variable_types else self.register_of(x)
             for x in inputs
@@ -502,6 +510,12 @@ class Tracer:
         self.traced.append(new)
         self.by_tensor[id(new)] = self.by_tensor[id(source)]
         self.names[id(new)] = self.names.get(id(source), "Identity")
+
+    def undo_writes(self) -> None:
+        """Gives every variable the trace wrote its value from before (TF's first trace of a
+        function that makes variables only initialises them: it runs nothing)."""
+        for v, before in self.overwritten.values():
+            v._value = before
 
     def finish(self, outputs: Any = None) -> None:
         """Ends the trace: outputs become plain Tensors; so does everything when `outputs` is

@@ -139,7 +139,8 @@ def _print_now(inputs: Any, kwargs: dict[str, Any]) -> None:
 
 
 def _print_traced(tracer: graph.Tracer, inputs: Any, kwargs: Any) -> None:
-    """Records the print as an effect of the graph (tensors are its inputs) and prints now."""
+    """Records the print as an effect of the graph (tensors are its inputs); it prints when the
+    trace ends, after the trace's Python prints, as TF's graph runs after it is traced."""
     flat = nest.flatten(list(inputs))
     tensors = [read_variable(x) if type(x) in variable_types else x for x in flat if _is_tensor(x)]
 
@@ -149,7 +150,8 @@ def _print_traced(tracer: graph.Tracer, inputs: Any, kwargs: Any) -> None:
         _print_now(nest.pack_sequence_as(list(inputs), leaves), dict(kwargs))
 
     tracer.effect(print_values, tensors)
-    print_values(*(graph.raw_value(t) for t in tensors))
+    values = [graph.raw_value(t) for t in tensors]
+    tracer.pending.append(lambda: print_values(*values))
 
 
 def _template(input_: Any, summarize: int | None) -> str:

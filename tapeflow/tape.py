@@ -45,7 +45,9 @@ logger = logging.getLogger("tapeflow")
 
 @op("AddV2")
 def add(x: Any, y: Any) -> Any:
-    return x + y
+    out = x + y
+    # strings: NumPy unwraps a 0-d object result, but a string scalar is a 0-d object array
+    return out if type(out) is not bytes else np.array(out, dtype=object)
 
 
 @add.defvjp(batched=True)

@@ -167,6 +167,8 @@ class Variable:
         self._trainable = bool(trainable)
         self._name = (name or "Variable") + ":0"
         self._uid = next(_creation_order)
+        if _graph.tracing and (tracer := _graph.current()) is not None:
+            tracer.created_variables += 1
         self._shape = TensorShape(value.shape) if shape is None else TensorShape(shape)
         self._constraint = constraint
         self._synchronization = synchronization

@@ -351,3 +351,61 @@ def test_python_reading_a_value_dependent_shape_runs_eagerly():
     assert int(count(tf.constant([1.0, -1.0, 3.0]))) == 2
     assert int(count(tf.constant([1.0, 1.0, 3.0]))) == 3
     assert count.eager_reason(tf.constant([1.0, -1.0, 3.0])) is None
+
+
+def test_a_function_that_makes_variables_is_traced_twice_as_in_tf(capsys):
+    class Count(tf.Module):
+        def __init__(self):
+            self.count = None
+
+        @tf.function
+        def __call__(self):
+            print("tracing")
+            if self.count is None:
+                self.count = tf.Variable(0)  # made by the first trace only
+            tf.print("count before:", self.count)
+            return self.count.assign_add(1)
+
+    c = Count()
+    assert [int(c()) for _ in range(3)] == [1, 2, 3]  # the first trace's write was undone
+    assert c.__call__.experimental_get_tracing_count() == 2
+    out = capsys.readouterr()
+    assert out.out == "tracing\ntracing\n"  # Python runs at both traces, then never again
+    assert out.err == "count before: 0\ncount before: 1\ncount before: 2\n"
+
+    @tf.function
+    def makes_one_each_call(x):
+        v = tf.Variable(1.0)
+        return v + x
+
+    with pytest.raises(ValueError, match=r"only supports singleton tf\.Variables"):
+        makes_one_each_call(1.0)
+
+
+def test_tf_print_output_follows_the_trace_python_prints(capsys):
+    @tf.function
+    def f(x):
+        tf.print("graph:", x, output_stream=sys.stdout)
+        print("python: tracing")
+        return x
+
+    f(tf.constant(1))
+    f(tf.constant(2))
+    assert capsys.readouterr().out == "python: tracing\ngraph: 1\ngraph: 2\n"
+
+
+def test_a_function_run_eagerly_in_place_of_a_graph_prints_as_a_graph_would(capsys):
+    @tf.function
+    def train(num_steps):
+        print("Tracing with num_steps =", num_steps)
+        tf.print("Executing with num_steps =", num_steps, output_stream=sys.stdout)
+        total = tf.constant(0)
+        for i in tf.range(num_steps):  # AutoGraph in TF; a value read here: runs eagerly
+            total += i
+        return total
+
+    assert [int(train(tf.constant(n))) for n in (3, 4)] == [3, 6]
+    assert capsys.readouterr().out == (
+        'Tracing with num_steps = Tensor("num_steps:0", shape=(), dtype=int32)\n'
+        "Executing with num_steps = 3\nExecuting with num_steps = 4\n"
+    )
