@@ -744,6 +744,212 @@ def functional_errors(tf):
     return out
 
 
+# -- regularizers and layer losses -----------------------------------------------------------
+
+M = np.float32([[1.0, 2.0], [3.0, 1.0], [0.5, -1.0]])
+
+
+def _error(fn):
+    try:
+        fn()
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
+    return "no error"
+
+
+def regularizers(tf):
+    r = tf.keras.regularizers
+    m = tf.constant(M)
+    out = {
+        "values": [
+            r.L1(0.1)(m),
+            r.L2(0.1)(m),
+            r.L1L2(0.1, 0.2)(m),
+            r.L1L2(l2=0.3)(m),
+            r.l1_l2()(m),
+            r.OrthogonalRegularizer(0.1)(m),
+            r.OrthogonalRegularizer(0.1, mode="columns")(m),
+            r.L2(0.5)(tf.constant(M, tf.float64)),
+        ],
+        "aliases": [r.l1 is r.L1, r.l2 is r.L2, r.l1_l2 is r.L1L2],
+        "by_name": [
+            [type(r.get(name)).__name__, str(r.get(name).get_config())]
+            for name in ["l1", "l2", "l1l2", "L1L2", "L2", "orthogonal_regularizer"]
+        ],
+        "configs": [str(r.L1(0.1).get_config()), str(r.L1L2(0.1, 0.2).get_config())],
+        "serialize": [str(r.serialize(r.L2(0.3))), str(r.serialize(r.L1L2(0.1, 0.2)))],
+        "deserialize": [
+            str(r.deserialize(r.serialize(r.L1(0.25))).get_config()),
+            str(r.deserialize("l2").get_config()),
+            str(r.get(r.serialize(r.L2(0.7))).get_config()),
+        ],
+        "none": r.get(None) is None,
+        "errors": [
+            _error(lambda: r.get("l1_l2")),
+            _error(lambda: r.get("nope")),
+            _error(lambda: r.get(3)),
+            _error(lambda: r.L2(-1.0)),
+            _error(lambda: r.L1(float("inf"))),
+            _error(lambda: r.OrthogonalRegularizer(mode="diagonal")),
+            _error(lambda: r.OrthogonalRegularizer()(tf.ones([2, 2, 2]))),
+        ],
+    }
+    return out
+
+
+def _losses(layer):
+    return [float(loss) for loss in layer.losses]
+
+
+def layer_regularization_losses(tf):
+    r = tf.keras.regularizers
+    dense = tf.keras.layers.Dense(
+        2,
+        kernel_initializer="ones",
+        bias_initializer="ones",
+        kernel_regularizer="l2",
+        bias_regularizer=r.L1(0.5),
+        activity_regularizer="l1",
+        name="reg_dense",
+    )
+    out = {"unbuilt": _losses(dense)}
+    dense(tf.ones((4, 3)))
+    out["batch_4"] = _losses(dense)
+    dense(tf.ones((2, 3)) * 2.0)
+    out["batch_2"] = _losses(dense)
+    dense.kernel.assign(np.full((3, 2), 0.5, np.float32))
+    out["recomputed"] = _losses(dense)
+    with tf.GradientTape() as tape:
+        total = tf.add_n(dense.losses)
+    out["gradients"] = tape.gradient(total, dense.trainable_variables)
+    dense.trainable = False
+    out["frozen"] = _losses(dense)
+    conv = tf.keras.layers.Conv2D(
+        2,
+        2,
+        kernel_initializer="ones",
+        bias_initializer="ones",
+        kernel_regularizer=r.L1L2(0.01, 0.02),
+        bias_regularizer="l2",
+        activity_regularizer=r.L2(0.001),
+        name="reg_conv",
+    )
+    conv(tf.ones((2, 3, 3, 1)))
+    out["conv"] = _losses(conv)
+    emb = tf.keras.layers.Embedding(
+        5,
+        2,
+        embeddings_initializer="ones",
+        embeddings_regularizer="l1",
+        activity_regularizer="l2",
+        name="reg_emb",
+    )
+    emb(tf.constant([[1, 2, 3]]))
+    out["embedding"] = _losses(emb)
+    lstm = tf.keras.layers.LSTM(
+        2,
+        kernel_initializer="ones",
+        recurrent_initializer="ones",
+        kernel_regularizer="l2",
+        recurrent_regularizer=r.L1(0.1),
+        bias_regularizer="l1",
+        activity_regularizer="l2",
+        name="reg_lstm",
+    )
+    lstm(tf.ones((2, 3, 2)) * 0.1)
+    out["lstm"] = _losses(lstm)
+    bi = tf.keras.layers.Bidirectional(
+        tf.keras.layers.GRU(
+            2, kernel_initializer="ones", recurrent_initializer="ones", kernel_regularizer="l2"
+        ),
+        name="reg_bi",
+    )
+    bi(tf.ones((1, 2, 3)))
+    out["bidirectional"] = _losses(bi)
+    norms = [
+        tf.keras.layers.BatchNormalization(
+            gamma_regularizer="l2", beta_regularizer="l1", beta_initializer="ones"
+        ),
+        tf.keras.layers.LayerNormalization(gamma_regularizer=r.L2(0.5), beta_regularizer="l1"),
+    ]
+    for i, layer in enumerate(norms):
+        layer(tf.constant(M))
+        out[f"norm_{i}"] = _losses(layer)
+    flat = tf.keras.layers.Flatten(activity_regularizer=r.L1(0.5))
+    flat(tf.constant(M))
+    out["any_layer_activity"] = _losses(flat)
+    custom = tf.keras.layers.Dense(
+        1,
+        kernel_initializer="ones",
+        kernel_regularizer=lambda w: 0.25 * tf.reduce_sum(tf.abs(w)),
+        activity_regularizer=lambda y: tf.reduce_sum(y * y),
+        name="reg_custom",
+    )
+    with tf.GradientTape() as tape:
+        custom(tf.constant(M))
+        total = tf.add_n(custom.losses)
+    out["callables"] = _losses(custom)
+    out["callables_gradients"] = tape.gradient(total, custom.trainable_variables)
+    return out
+
+
+def add_loss_and_model_losses(tf):
+    class Penalty(tf.keras.layers.Layer):
+        def call(self, x):
+            self.add_loss(0.1 * tf.abs(x))  # not a scalar: fit sums it
+            return x
+
+    class Net(tf.keras.Model):
+        def __init__(self):
+            super().__init__(name="loss_net")
+            self.dense = tf.keras.layers.Dense(
+                1, kernel_initializer="ones", kernel_regularizer="l1", name="loss_net_d"
+            )
+            self.penalty = Penalty(name="loss_net_p")
+
+        def call(self, x):
+            y = self.penalty(self.penalty(self.dense(x)))  # one layer called twice
+            self.add_loss(tf.reduce_mean(y))
+            return y
+
+    net = Net()
+    out = {"before_call": _losses(net)}
+    net(tf.constant(X[:2]))
+    out["shapes_2"] = [loss.shape.as_list() for loss in net.losses]
+    out["values_2"] = net.losses
+    net(tf.constant(X[:3]))
+    out["shapes_3"] = [loss.shape.as_list() for loss in net.losses]
+    out["sublayer_own"] = [loss.shape.as_list() for loss in net.penalty.losses]
+    net.penalty(tf.constant(X[:1]))  # clears only what that layer added
+    out["after_sublayer_call"] = [loss.shape.as_list() for loss in net.losses]
+    out["add_loss_float"] = _error(lambda: net.add_loss(1.0))
+    net.add_loss(tf.constant(2.0))  # outside a call: kept until the next call
+    out["added_outside"] = len(net.losses)
+    # a functional model's symbolic build and a Sequential's build add no activity losses
+    inputs = tf.keras.Input(shape=(3,), name="loss_fn_in")
+    hidden = tf.keras.layers.Dense(
+        4,
+        kernel_initializer="ones",
+        kernel_regularizer=tf.keras.regularizers.L2(0.1),
+        activity_regularizer=tf.keras.regularizers.L1(0.1),
+        name="loss_fn_h",
+    )(inputs)
+    model = tf.keras.Model(inputs, tf.keras.layers.Dense(1, name="loss_fn_o")(hidden))
+    out["functional_built"] = _losses(model)
+    model(tf.constant(X))
+    out["functional_called"] = _losses(model)
+    seq = tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(3,)),
+            tf.keras.layers.Dense(2, kernel_initializer="ones", activity_regularizer="l2"),
+        ]
+    )
+    out["sequential_built"] = _losses(seq)
+    seq(tf.constant(X))
+    out["sequential_called"] = _losses(seq)
+    return out
+
+
 CASES = {
     f.__name__: f
     for f in (
@@ -765,6 +971,9 @@ CASES = {
         functional_multi_io_and_merges,
         functional_nested_and_shared,
         functional_errors,
+        regularizers,
+        layer_regularization_losses,
+        add_loss_and_model_losses,
     )
 }
 CASES.update({f"optimizer_{k}": _optimizer_case(*v) for k, v in OPTIMIZERS.items()})

@@ -375,6 +375,72 @@ def early_stopping(tf):
     return out
 
 
+def fit_regularized(tf):
+    """Regularizers and `add_loss` in training: the logged loss is the compiled loss plus
+    each of `model.losses` summed, in fit and in evaluate."""
+
+    class Penalty(tf.keras.layers.Layer):
+        def call(self, x):
+            self.add_loss(0.01 * tf.abs(x))  # not a scalar: compute_loss sums it
+            return x
+
+    def make(name, output_activity=None):
+        model = tf.keras.Sequential(
+            [
+                tf.keras.Input(shape=(3,)),
+                tf.keras.layers.Dense(
+                    4,
+                    activation="relu",
+                    kernel_regularizer=tf.keras.regularizers.L2(0.05),
+                    bias_regularizer="l1",
+                    activity_regularizer=tf.keras.regularizers.L1(0.01),
+                    name=f"{name}_h",
+                ),
+                Penalty(name=f"{name}_p"),
+                tf.keras.layers.Dense(
+                    1,
+                    kernel_regularizer=tf.keras.regularizers.L1L2(0.01, 0.02),
+                    activity_regularizer=output_activity,
+                    name=f"{name}_o",
+                ),
+            ],
+            name=name,
+        )
+        w2 = np.sin(np.arange(4, dtype=np.float32)).reshape(4, 1)
+        model.set_weights([W1, B1, w2, np.float32([0.05])])
+        return model
+
+    model = make("regfit")
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+    out = {"evaluate_before": model.evaluate(X, Y_REG, verbose=0)}
+    model(X[:10])
+    out["losses"] = [float(tf.reduce_sum(loss)) for loss in model.losses]
+    history = model.fit(
+        X[:40],
+        Y_REG[:40],
+        batch_size=16,
+        epochs=3,
+        shuffle=False,
+        verbose=0,
+        validation_data=(X[40:], Y_REG[40:]),
+    )
+    out["history"] = _history(history)
+    out["evaluate_after"] = model.evaluate(X, Y_REG, verbose=0, return_dict=True)
+    out["weights"] = model.get_weights()
+    # a frozen layer's weights are not regularized (its activity still is)
+    model.layers[0].trainable = False
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+    out["evaluate_frozen"] = model.evaluate(X, Y_REG, verbose=0)
+    # no compiled loss at all: the layers' losses are what fit minimises
+    only = make("regonly", output_activity="l2")
+    only.compile(optimizer=tf.keras.optimizers.SGD(0.1))
+    out["only_added_losses"] = _history(
+        only.fit(X, epochs=3, batch_size=25, shuffle=False, verbose=0)
+    )
+    out["only_weights"] = only.get_weights()
+    return out
+
+
 CASES = {
     f.__name__: f
     for f in [
@@ -386,5 +452,6 @@ CASES = {
         summaries,
         callbacks,
         early_stopping,
+        fit_regularized,
     ]
 }

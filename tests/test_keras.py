@@ -32,7 +32,16 @@ def test_case_matches_tf(name):
 
 @pytest.mark.parametrize(
     "module",
-    ["activations", "initializers", "layers", "losses", "models", "optimizers", "variables"],
+    [
+        "activations",
+        "initializers",
+        "layers",
+        "losses",
+        "models",
+        "optimizers",
+        "regularizers",
+        "variables",
+    ],
 )
 def test_docstring_examples(module):
     import importlib

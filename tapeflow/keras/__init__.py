@@ -1,5 +1,5 @@
 """tf.keras: layers, Sequential and subclassed models, activations, initializers, losses,
-optimizers and metrics for a custom training loop with a GradientTape, and
+regularizers, optimizers and metrics for a custom training loop with a GradientTape, and
 `compile`/`fit`/`evaluate`/`predict` with callbacks and Keras 3's progress bar.
 """
 
@@ -18,6 +18,7 @@ from tapeflow.keras import (
     metrics,
     models,
     optimizers,
+    regularizers,
 )
 from tapeflow.keras import conv_layers as _conv_layers
 from tapeflow.keras import merging as _merging
@@ -46,6 +47,7 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "regularizers",
     "Input",
     "Layer",
     "Model",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tapeflow.keras import activations, initializers
+from tapeflow.keras import activations, initializers, regularizers
 from tapeflow.keras.layers import InputSpec, Layer
 from tapeflow.keras.serialization import keras_defaults
 from tapeflow.ops import conv as _conv
@@ -70,6 +70,8 @@ class Conv2D(Layer):
         use_bias: bool = True,
         kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -82,6 +84,8 @@ class Conv2D(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.input_spec = InputSpec(min_ndim=4)
 
     def build(self, input_shape: Any) -> None:
@@ -90,9 +94,15 @@ class Conv2D(Layer):
             name="kernel",
             shape=(*self.kernel_size, channels, self.filters),
             initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
         )
         self.bias = (
-            self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer)
+            self.add_weight(
+                name="bias",
+                shape=(self.filters,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+            )
             if self.use_bias
             else None
         )
@@ -231,6 +241,7 @@ class Embedding(Layer):
         input_dim: int,
         output_dim: int,
         embeddings_initializer: Any = "uniform",
+        embeddings_regularizer: Any = None,
         mask_zero: bool = False,
         **kwargs: Any,
     ) -> None:
@@ -238,6 +249,7 @@ class Embedding(Layer):
         super().__init__(**kwargs)
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.mask_zero = mask_zero
 
     def build(self, input_shape: Any = None) -> None:
@@ -245,6 +257,7 @@ class Embedding(Layer):
             name="embeddings",
             shape=(self.input_dim, self.output_dim),
             initializer=self.embeddings_initializer,
+            regularizer=self.embeddings_regularizer,
         )
         self.built = True
 

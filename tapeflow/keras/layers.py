@@ -10,6 +10,7 @@ made with `add_weight` or `keras.Variable`.
 from __future__ import annotations
 
 import builtins
+import collections
 import functools
 import inspect
 import math
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tapeflow.keras import activations, initializers
+from tapeflow.keras import activations, initializers, regularizers
 from tapeflow.keras.serialization import keras_defaults, serialize_dtype, supported_arguments
 from tapeflow.keras.variables import Variable, auto_name, name_scope, standardize_dtype
 from tapeflow.module import Module
@@ -56,6 +57,10 @@ _training: list[bool | None] = []
 # Sequential's build): layers built meanwhile record it, not the batch of one they run on, as
 # their build shape (Keras's `build_config`).
 _symbolic_batch: list[int | None] = []
+
+# The layers being called, outermost first. A call with none open is Keras's "call context"
+# entry: it clears the losses its layers added in earlier calls (Layer._clear_losses).
+_calls: list[Layer] = []
 
 
 class KerasTensor:
@@ -202,6 +207,7 @@ class Layer(Module):
         "_auto_config",
         "_build_input_shape",
         "_compile_arguments",  # a model's (its optimizer is tracked as `optimizer`)
+        "_losses",
     }
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
@@ -220,6 +226,7 @@ class Layer(Module):
     def __init__(
         self,
         *,
+        activity_regularizer: Any = None,
         trainable: bool = True,
         dtype: Any = None,
         name: str | None = None,
@@ -239,6 +246,8 @@ class Layer(Module):
         self.dtype = "float32" if dtype is None else standardize_dtype(dtype)
         self.input_spec: InputSpec | None = None
         self._inbound_nodes: list[Node] = []
+        self._losses: list[Tensor] = []
+        self.activity_regularizer = regularizers.get(activity_regularizer)
         shape: Any = kwargs.get("input_shape") or (
             (kwargs["input_dim"],) if kwargs.get("input_dim") else None
         )
@@ -274,8 +283,10 @@ class Layer(Module):
         dtype: Any = None,
         trainable: bool = True,
         name: str | None = None,
+        regularizer: Any = None,
     ) -> Variable:
-        """A new weight of this layer, its path under the layer's name."""
+        """A new weight of this layer, its path under the layer's name; a `regularizer`'s
+        penalty on it is in `layer.losses` while it is trainable."""
         dtype = self.dtype if dtype is None else standardize_dtype(dtype)
         if initializer is None:
             initializer = "glorot_uniform" if "float" in dtype else "zeros"
@@ -287,6 +298,7 @@ class Layer(Module):
                 trainable=trainable,
                 name=name,
             )
+        variable.regularizer = regularizers.get(regularizer)
         self._track(variable)
         return variable
 
@@ -451,6 +463,62 @@ class Layer(Module):
                     f"value.shape={value.shape}. Target variable: {v!r}"
                 )
             v.assign(value.astype(v.dtype._np, copy=False), read_value=False)
+    # -- losses -----------------------------------------------------------------------------
+
+    def add_loss(self, loss: Any) -> None:
+        """Adds a loss (a tensor, or a list of them) to `self.losses`; call it from `call`.
+        Each new outermost call clears the losses added before, as in Keras 3.
+
+        >>> import tapeflow as tf
+        >>> class Penalised(tf.keras.layers.Layer):
+        ...     def call(self, x):
+        ...         self.add_loss(0.5 * tf.reduce_sum(x))
+        ...         return x
+        >>> layer = Penalised()
+        >>> _ = layer(tf.ones([2, 2]))
+        >>> layer.losses
+        [<tf.Tensor: shape=(), dtype=float32, numpy=2.0>]
+        """
+        losses = list(_leaves(loss))
+        for x in losses:
+            if not (isinstance(x, Tensor) or type(x) in variable_types):
+                raise ValueError(
+                    "`add_loss()` can only be called from inside `build()` or `call()`, on a "
+                    f"tensor input. Received invalid value: {x}"
+                )
+        self._losses.extend(losses)
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """The losses added by this layer and its sublayers in the last call (`add_loss`,
+        activity regularizers), then the penalties of the trainable weights' regularizers,
+        computed now from their values."""
+        losses = list(self._losses)
+        for layer in self._flatten_layers():
+            losses.extend(layer._losses)
+        for v in self.trainable_weights:
+            if getattr(v, "regularizer", None) is not None:
+                losses.append(v.regularizer(v))
+        return losses
+
+    def _flatten_layers(self) -> list[Layer]:
+        """Every sublayer, at any depth, once, in Keras's order (its _flatten_layers)."""
+        layers: list[Layer] = []
+        seen: set[int] = set()
+        queue = collections.deque(self._sublayers())
+        while queue:
+            layer = queue.popleft()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            layers.append(layer)
+            queue.extendleft(layer._sublayers())
+        return layers
+
+    def _clear_losses(self) -> None:
+        self._losses.clear()
+        for layer in self._sublayers():
+            layer._clear_losses()
 
     # -- calling ----------------------------------------------------------------------------
 
@@ -474,17 +542,38 @@ class Layer(Module):
             kwargs["training"] = training
         first = args[0]
         shape = tuple(first.shape.as_list()) if isinstance(first, Tensor) else None
-        with name_scope(self.name, caller=self):
-            self._check_input(shape)
-            if not self.built:
-                self.build(shape if shape is not None else _shapes(first))
-                self.built = True
-                self._check_input(shape)  # build may have fixed sizes (Dense: the last axis)
-            _training.append(training)
-            try:
-                return self.call(*args, **kwargs)
-            finally:
-                _training.pop()
+        entry = not _calls
+        _calls.append(self)
+        try:
+            with name_scope(self.name, caller=self):
+                self._check_input(shape)
+                if not self.built:
+                    self.build(shape if shape is not None else _shapes(first))
+                    self.built = True
+                    self._check_input(shape)  # build may have fixed sizes (Dense: the last axis)
+                if entry:
+                    self._clear_losses()
+                _training.append(training)
+                try:
+                    outputs = self.call(*args, **kwargs)
+                finally:
+                    _training.pop()
+            if self.activity_regularizer is not None:
+                self._add_activity_losses(outputs)
+            return outputs
+        finally:
+            _calls.pop()
+
+    def _add_activity_losses(self, outputs: Any) -> None:
+        # Keras 3: the penalty of each output, divided by its batch size so that the weighting
+        # against the weights' penalties does not change with the batch size
+        for output in _leaves(outputs):
+            if isinstance(output, Tensor):
+                loss = convert_to_tensor(self.activity_regularizer(output))
+                if output.shape.rank:
+                    batch = _math.cast(output.shape[0], loss.dtype)
+                    loss = _math.divide_no_nan(loss, batch)
+                self.add_loss(loss)
 
     def _symbolic_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         # Keras traces the layer on the KerasTensors; running it once on a batch of one zero
@@ -501,6 +590,7 @@ class Layer(Module):
             outputs = self(*_map(zeros, args), **_map(zeros, kwargs))
         finally:
             _symbolic_batch.pop()
+        self._clear_losses()  # the stand-in run's losses are not a call's (Keras: symbolic)
         node = Node(self, args, kwargs)
 
         def symbolic(t: Any) -> Any:
@@ -703,6 +793,8 @@ class Dense(Layer):
         use_bias: bool = True,
         kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
         **kwargs: Any,
     ) -> None:
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
@@ -716,15 +808,25 @@ class Dense(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape: Any) -> None:
         input_dim = input_shape[-1]
         self._kernel = self.add_weight(
-            name="kernel", shape=(input_dim, self.units), initializer=self.kernel_initializer
+            name="kernel",
+            shape=(input_dim, self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
         )
         self.bias = (
-            self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer)
+            self.add_weight(
+                name="bias",
+                shape=(self.units,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+            )
             if self.use_bias
             else None
         )
@@ -864,6 +966,24 @@ class Softmax(Layer):
         return {**super().get_config(), "axis": self.axis}
 
 
+def _add_gamma_beta(layer: Any, shape: tuple[int, ...]) -> None:
+    """A normalization layer's `gamma` (if `scale`) and `beta` (if `center`) of `shape`."""
+    if layer.scale:
+        layer.gamma = layer.add_weight(
+            shape=shape,
+            name="gamma",
+            initializer=layer.gamma_initializer,
+            regularizer=layer.gamma_regularizer,
+        )
+    if layer.center:
+        layer.beta = layer.add_weight(
+            shape=shape,
+            name="beta",
+            initializer=layer.beta_initializer,
+            regularizer=layer.beta_regularizer,
+        )
+
+
 class BatchNormalization(Layer):
     """Normalises over the batch (and every axis but `axis`) when called with `training=True`,
     updating `moving_mean`/`moving_variance` with `momentum`; uses those otherwise (Keras 3).
@@ -890,6 +1010,8 @@ class BatchNormalization(Layer):
         gamma_initializer: Any = "ones",
         moving_mean_initializer: Any = "zeros",
         moving_variance_initializer: Any = "ones",
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -900,6 +1022,8 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
         self.gamma: Variable | None = None
         self.beta: Variable | None = None
 
@@ -912,12 +1036,7 @@ class BatchNormalization(Layer):
             )
         self.axis %= ndim
         shape = (input_shape[self.axis],)
-        if self.scale:
-            self.gamma = self.add_weight(
-                shape=shape, name="gamma", initializer=self.gamma_initializer
-            )
-        if self.center:
-            self.beta = self.add_weight(shape=shape, name="beta", initializer=self.beta_initializer)
+        _add_gamma_beta(self, shape)
         self.moving_mean = self.add_weight(
             shape=shape,
             name="moving_mean",
@@ -993,6 +1112,8 @@ class LayerNormalization(Layer):
         scale: bool = True,
         beta_initializer: Any = "zeros",
         gamma_initializer: Any = "ones",
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -1006,6 +1127,8 @@ class LayerNormalization(Layer):
         self.epsilon, self.center, self.scale = float(epsilon), center, scale
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
         self.gamma: Variable | None = None
         self.beta: Variable | None = None
 
@@ -1014,12 +1137,7 @@ class LayerNormalization(Layer):
         axes = self.axis if isinstance(self.axis, list) else [self.axis]
         self.axis = sorted(a % ndim for a in axes)
         shape = tuple(input_shape[a] for a in self.axis)
-        if self.scale:
-            self.gamma = self.add_weight(
-                shape=shape, name="gamma", initializer=self.gamma_initializer
-            )
-        if self.center:
-            self.beta = self.add_weight(shape=shape, name="beta", initializer=self.beta_initializer)
+        _add_gamma_beta(self, shape)
         self.built = True
 
     def call(self, inputs: Any) -> Any:

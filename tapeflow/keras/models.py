@@ -393,6 +393,7 @@ class Sequential(Model):
                     self._output_shapes[id(layer)] = symbolic
         finally:
             _layers_module._symbolic_batch.pop()
+        self._clear_losses()  # the zero input's activity losses are not a call's
         self.built = True
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:

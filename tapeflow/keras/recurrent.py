@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tapeflow.keras import activations, initializers
+from tapeflow.keras import activations, initializers, regularizers
 from tapeflow.keras.layers import InputSpec, Layer
 from tapeflow.keras.serialization import (
     deserialize_keras_object,
@@ -45,6 +45,9 @@ class _Cell(Layer):
         kernel_initializer: Any,
         recurrent_initializer: Any,
         bias_initializer: Any,
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -55,6 +58,9 @@ class _Cell(Layer):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.bias: Any = None
 
     @property
@@ -64,16 +70,23 @@ class _Cell(Layer):
     def build(self, input_shape: Any) -> None:
         width = self.gates * self.units
         self.kernel = self.add_weight(
-            name="kernel", shape=(input_shape[-1], width), initializer=self.kernel_initializer
+            name="kernel",
+            shape=(input_shape[-1], width),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
         )
         self.recurrent_kernel = self.add_weight(
             name="recurrent_kernel",
             shape=(self.units, width),
             initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
         )
         if self.use_bias:
             self.bias = self.add_weight(
-                name="bias", shape=self._bias_shape(), initializer=self._bias_init()
+                name="bias",
+                shape=self._bias_shape(),
+                initializer=self._bias_init(),
+                regularizer=self.bias_regularizer,
             )
         self.built = True
 
@@ -207,6 +220,7 @@ class _RNN(Layer):
         # the constructor's arguments, for Bidirectional's copies
         self._config = {
             **config,
+            "activity_regularizer": self.activity_regularizer,
             "return_sequences": return_sequences,
             "return_state": return_state,
             "go_backwards": go_backwards,
@@ -300,6 +314,9 @@ class SimpleRNN(_RNN):
         kernel_initializer: Any = "glorot_uniform",
         recurrent_initializer: Any = "orthogonal",
         bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
         dropout: float = 0.0,
         recurrent_dropout: float = 0.0,
         return_sequences: bool = False,
@@ -313,6 +330,9 @@ class SimpleRNN(_RNN):
             kernel_initializer=kernel_initializer,
             recurrent_initializer=recurrent_initializer,
             bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
         )
         cell = SimpleRNNCell(units, recurrent_activation=None, name="simple_rnn_cell", **cell_args)
         super().__init__(
@@ -345,6 +365,9 @@ class LSTM(_RNN):
         kernel_initializer: Any = "glorot_uniform",
         recurrent_initializer: Any = "orthogonal",
         bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
         unit_forget_bias: bool = True,
         dropout: float = 0.0,
         recurrent_dropout: float = 0.0,
@@ -360,6 +383,9 @@ class LSTM(_RNN):
             kernel_initializer=kernel_initializer,
             recurrent_initializer=recurrent_initializer,
             bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
             unit_forget_bias=unit_forget_bias,
         )
         super().__init__(
@@ -393,6 +419,9 @@ class GRU(_RNN):
         kernel_initializer: Any = "glorot_uniform",
         recurrent_initializer: Any = "orthogonal",
         bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
         dropout: float = 0.0,
         recurrent_dropout: float = 0.0,
         return_sequences: bool = False,
@@ -408,6 +437,9 @@ class GRU(_RNN):
             kernel_initializer=kernel_initializer,
             recurrent_initializer=recurrent_initializer,
             bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
             reset_after=reset_after,
         )
         super().__init__(

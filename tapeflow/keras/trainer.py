@@ -23,7 +23,10 @@ from tapeflow.keras import losses as losses_module
 from tapeflow.keras import metrics as metrics_module
 from tapeflow.keras import optimizers as optimizers_module
 from tapeflow.op import variable_types
+from tapeflow.ops.array import stack
+from tapeflow.ops.math import cast
 from tapeflow.ops.random import generator
+from tapeflow.ops.reduce import reduce_sum
 from tapeflow.tape import GradientTape
 from tapeflow.tensor import Tensor, constant
 
@@ -232,10 +235,24 @@ class Trainer:
         for m in self.metrics:
             m.reset_state()
 
-    def compute_loss(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> Any:
-        if self._compile_loss is None:
+    def compute_loss(
+        self,
+        x: Any = None,
+        y: Any = None,
+        y_pred: Any = None,
+        sample_weight: Any = None,
+        training: bool = True,
+    ) -> Any:
+        """The compiled loss plus the losses of `self.losses` (regularizers, `add_loss`),
+        each summed to a scalar, as Keras 3 adds them."""
+        losses = []
+        if self._compile_loss is not None:
+            losses.append(self._compile_loss(y, y_pred, sample_weight))
+        for added in self.losses:  # type: ignore[attr-defined]
+            losses.append(reduce_sum(added if added.dtype.is_floating else cast(added, "float32")))
+        if not losses:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
-        return self._compile_loss(y, y_pred, sample_weight)
+        return losses[0] if len(losses) == 1 else reduce_sum(stack(losses))
 
     def compute_metrics(
         self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None
@@ -261,7 +278,7 @@ class Trainer:
         self._symbolic_build(x)
         with GradientTape() as tape:
             y_pred = self(x, training=True)  # type: ignore[operator]
-            loss = self.compute_loss(x, y, y_pred, sample_weight)
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
         self._loss_tracker.update_state(loss, sample_weight=int(_first(x).shape[0]))
         variables = self.trainable_weights  # type: ignore[attr-defined]
         if variables:
@@ -273,7 +290,7 @@ class Trainer:
         x, y, sample_weight = _unpack(data)
         self._symbolic_build(x)
         y_pred = self(x, training=False)  # type: ignore[operator]
-        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(loss, sample_weight=int(_first(x).shape[0]))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 

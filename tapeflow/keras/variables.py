@@ -67,7 +67,7 @@ class Variable(_tf_variables.Variable):
     <Variable path=w, shape=(2,), dtype=float32, value=[1. 2.]>
     """
 
-    __slots__ = ("_short_name", "_path")
+    __slots__ = ("_short_name", "_path", "regularizer")
 
     def __init__(
         self,
@@ -98,6 +98,7 @@ class Variable(_tf_variables.Variable):
                 dtype = "float32" if kind == "f" else None
         super().__init__(value, trainable=trainable, name=name, dtype=dtype)
         self._short_name = name
+        self.regularizer: Any = None  # a layer's add_weight(regularizer=...) sets it
         parent = current_path()
         self._path = f"{parent}/{name}" if parent else name
 
