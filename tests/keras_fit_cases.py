@@ -441,6 +441,251 @@ def fit_regularized(tf):
     return out
 
 
+# -- several outputs -------------------------------------------------------------------------
+
+Y_TWO = np.stack([X[:, 1] * 2.0, X[:, 0] - X[:, 2]], axis=1).astype(np.float32)
+SAMPLE_WEIGHT = np.linspace(0.2, 1.8, 50).astype(np.float32)
+
+
+def _dense(tf, units, name, seed, activation=None):
+    """A Dense layer whose weights are set when it is built: they do not depend on the
+    order in which a model lists its weights."""
+
+    class Fixed(tf.keras.layers.Dense):
+        def build(self, input_shape):
+            super().build(input_shape)
+            self.set_weights(_fixed_weights(input_shape[-1], units, seed))
+
+    return Fixed(units, activation=activation, name=name)
+
+
+def _fixed_weights(inputs, units, seed):
+    kernel = np.cos(np.arange(inputs * units) + seed).reshape(inputs, units) * 0.6
+    return [kernel.astype(np.float32), np.full(units, 0.05, np.float32)]
+
+
+def _two_outputs(tf, name, outputs="list"):
+    """x -> hidden -> a regression output (1 unit) and a 2-class logits output."""
+    inputs = tf.keras.Input(shape=(3,), name=f"{name}_in")
+    hidden = _dense(tf, 4, f"{name}_h", 0, "relu")(inputs)
+    value = _dense(tf, 1, f"{name}_value", 1)(hidden)
+    label = _dense(tf, 2, f"{name}_label", 2)(hidden)
+    structure = {"value": value, "label": label} if outputs == "dict" else [value, label]
+    return tf.keras.Model(inputs, structure, name=name)
+
+
+def _run(fn):
+    try:
+        return fn()
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
+
+
+def fit_multi_output_list(tf):
+    model = _two_outputs(tf, "mol")
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(0.02),
+        loss=["mse", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)],
+        loss_weights=[1.0, 0.5],
+        metrics=[["mae"], ["accuracy"]],
+    )
+    before = model.metrics_names
+    with captured() as out:
+        history = model.fit(
+            X[:40],
+            [Y_REG[:40], Y_INT[:40]],
+            batch_size=16,
+            epochs=2,
+            shuffle=False,
+            validation_data=(X[40:], [Y_REG[40:], Y_INT[40:]]),
+        )
+    text = out.getvalue()
+    with captured() as out_eval:
+        evaluated = model.evaluate(X, (Y_REG, Y_INT), batch_size=20)
+    predicted = model.predict(X[:7], batch_size=4, verbose=0)
+    return {
+        "output_names": model.output_names,
+        "metrics_names_before_fit": before,
+        "metrics_names": model.metrics_names,
+        "history": _history(history),
+        "text": masked(text),
+        "evaluate": evaluated,
+        "evaluate_text": masked(out_eval.getvalue()),
+        "evaluate_dict": model.evaluate(X, [Y_REG, Y_INT], verbose=0, return_dict=True),
+        "predict": predicted,
+        "predict_type": type(predicted).__name__,
+        "call_type": type(model(X[:2])).__name__,
+        "train_on_batch": model.train_on_batch(X[:10], [Y_REG[:10], Y_INT[:10]]),
+        "train_on_batch_dict": model.train_on_batch(
+            X[10:20], [Y_REG[10:20], Y_INT[10:20]], return_dict=True
+        ),
+        "test_on_batch": model.test_on_batch(X[:10], [Y_REG[:10], Y_INT[:10]]),
+        "predict_on_batch": model.predict_on_batch(X[:3]),
+    }
+
+
+def fit_multi_output_dict(tf):
+    model = _two_outputs(tf, "mod", outputs="dict")
+    model.compile(
+        optimizer=tf.keras.optimizers.SGD(0.05, momentum=0.5),
+        loss={
+            "value": "mae",
+            "label": tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        },
+        loss_weights={"value": 2.0, "label": 1.0},
+        metrics={"label": ["accuracy", tf.keras.metrics.SparseCategoricalAccuracy(name="acc2")]},
+        weighted_metrics={"value": ["mse"]},
+    )
+    y = {"value": Y_REG, "label": Y_INT}
+    with captured() as out:
+        history = model.fit(
+            X,
+            y,
+            sample_weight=SAMPLE_WEIGHT,
+            batch_size=20,
+            epochs=2,
+            shuffle=False,
+            verbose=2,
+            validation_split=0.2,
+        )
+    predicted = model.predict(X[:5], verbose=0)
+    return {
+        "output_names": model.output_names,
+        "metrics_names": model.metrics_names,
+        "history": _history(history),
+        "text": masked(out.getvalue()),
+        "evaluate": model.evaluate(X, y, verbose=0),
+        "evaluate_weighted": model.evaluate(
+            X, y, sample_weight=SAMPLE_WEIGHT, verbose=0, return_dict=True
+        ),
+        "evaluate_y_list": model.evaluate(X, [Y_INT, Y_REG], verbose=0, return_dict=True),
+        "predict_keys": list(predicted),
+        "predict": [predicted["value"], predicted["label"]],
+        "call_keys": list(model(X[:2])),
+    }
+
+
+def fit_multi_output_by_name(tf):
+    out = {}
+    model = _two_outputs(tf, "mon")
+    model.compile(
+        optimizer=tf.keras.optimizers.SGD(0.05),
+        loss={"mon_label": "mse", "mon_value": "mae"},
+        loss_weights={"mon_value": 0.5, "mon_label": 1.5},
+        metrics={"mon_value": ["mae", "mae"]},
+        weighted_metrics=[["mae"], None],
+    )
+    history = model.fit(
+        X,
+        [Y_REG, Y_TWO],
+        sample_weight=SAMPLE_WEIGHT,
+        batch_size=25,
+        epochs=2,
+        shuffle=False,
+        verbose=0,
+    )
+    out["history"] = _history(history)
+    y = {"mon_value": Y_REG, "mon_label": Y_TWO}  # by output name
+    out["evaluate"] = model.evaluate(X, y, verbose=0)
+    # one loss for every output; compiling again without metrics keeps the earlier ones
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.05), loss="mse", loss_weights=[3.0])
+    out["one_loss"] = _history(model.fit(X, y, epochs=1, shuffle=False, verbose=0))
+    # a shorter list of losses covers the first outputs; None leaves an output out
+    model.compile(optimizer="sgd", loss=["mse"], metrics=None)
+    out["short_list"] = model.evaluate(X, y, verbose=0, return_dict=True)
+    model.compile(optimizer="sgd", loss=[None, "mse"], metrics=[None, ["mse"]])
+    out["none_loss"] = model.evaluate(X, y, verbose=0, return_dict=True)
+    model.compile(optimizer="sgd", loss=["mse", "crossentropy"], metrics=[[], "accuracy"])
+    out["crossentropy"] = model.evaluate(X, [Y_REG, Y_INT], verbose=0, return_dict=True)
+    out["metrics_names"] = model.metrics_names
+
+    # a subclassed model has no output names: losses are named by the loss, metrics plainly
+    class TwoHeads(tf.keras.Model):
+        def __init__(self):
+            super().__init__(name="two_heads")
+            self.a = tf.keras.layers.Dense(1, name="two_heads_a")
+            self.b = tf.keras.layers.Dense(2, name="two_heads_b")
+
+        def call(self, x):
+            return [self.a(x), self.b(x)]
+
+    heads = TwoHeads()
+    heads(X[:1])  # Keras builds a subclassed model's layers symbolically: set them after
+    heads.a.set_weights(_fixed_weights(3, 1, 3))
+    heads.b.set_weights(_fixed_weights(3, 2, 4))
+    heads.compile(
+        optimizer=tf.keras.optimizers.SGD(0.05),
+        loss=["mse", "mae"],
+        metrics=[["mae"], ["mse"]],
+    )
+    history = heads.fit(X, [Y_REG, Y_TWO], batch_size=25, epochs=2, shuffle=False, verbose=0)
+    out["subclass"] = _history(history)
+    out["subclass_names"] = heads.metrics_names
+    out["subclass_predict"] = heads.predict(X[:3], verbose=0)
+    return out
+
+
+def fit_sample_weight_metrics(tf):
+    """Keras 3: `metrics` ignore sample weights, `weighted_metrics` use them (named
+    `weighted_...` when the name is taken)."""
+    model = _mlp(tf, "swm", 1)
+    model.compile(
+        optimizer=tf.keras.optimizers.SGD(0.02),
+        loss="mse",
+        metrics=["mae"],
+        weighted_metrics=["mae", "mse"],
+    )
+    history = model.fit(
+        X, Y_REG, sample_weight=SAMPLE_WEIGHT, batch_size=16, epochs=2, shuffle=False, verbose=0
+    )
+    return {
+        "history": _history(history),
+        "metrics_names": model.metrics_names,
+        "evaluate": model.evaluate(X, Y_REG, sample_weight=SAMPLE_WEIGHT, verbose=0),
+        "evaluate_dict": model.evaluate(X, Y_REG, verbose=0, return_dict=True),
+    }
+
+
+def multi_output_errors(tf):
+    out = {}
+
+    def compiled(**kwargs):
+        model = _two_outputs(tf, "moe")
+        model.compile(optimizer="sgd", **kwargs)
+        return model
+
+    def fit(model, y=(Y_REG, Y_TWO)):
+        return model.fit(X, list(y) if isinstance(y, tuple) else y, epochs=1, verbose=0)
+
+    out["loss_dict_unknown"] = _run(lambda: fit(compiled(loss={"moe_value": "mse", "nope": "mse"})))
+    out["loss_dict_partial"] = _run(lambda: fit(compiled(loss={"moe_value": "mse"})))
+    out["loss_list_long"] = _run(lambda: fit(compiled(loss=["mse", "mse", "mse"])))
+    out["loss_weights_count"] = _run(lambda: fit(compiled(loss="mse", loss_weights=[1.0, 2.0])))
+    out["loss_weights_type"] = _run(lambda: compiled(loss="mse", loss_weights=2))
+    out["metrics_type"] = _run(lambda: compiled(loss="mse", metrics="mae"))
+    # Keras's first line is its tree library's; the rest says what was expected
+    out["metrics_one_for_two"] = _run(
+        lambda: fit(compiled(loss="mse", metrics=["accuracy"]))
+    ).split("\n")[1:]
+    out["metrics_dict_unknown"] = _run(
+        lambda: fit(compiled(loss="mse", metrics={"nope": "mae"}))
+    ).split("\n")[1:]
+    dict_model = _two_outputs(tf, "moe_dict", outputs="dict")
+    dict_model.compile(optimizer="sgd", loss={"moe_dict_value": "mse"})
+    out["dict_outputs_by_layer_name"] = _run(
+        lambda: dict_model.fit(X, {"value": Y_REG, "label": Y_INT}, verbose=0)
+    )
+    model = compiled(loss=["mse", "mse"])
+    stop = tf.keras.callbacks.EarlyStopping(monitor="moe_value_loss")
+    out["early_stopping_auto"] = _run(
+        lambda: model.fit(X, [Y_REG, Y_TWO], shuffle=False, verbose=0, callbacks=[stop])
+    )
+    stop = tf.keras.callbacks.EarlyStopping(monitor="moe_value_loss", mode="min", patience=0)
+    history = model.fit(X, [Y_REG, Y_TWO], epochs=3, shuffle=False, verbose=0, callbacks=[stop])
+    out["early_stopping_min"] = history.history["moe_value_loss"]
+    return out
+
+
 CASES = {
     f.__name__: f
     for f in [
@@ -453,5 +698,10 @@ CASES = {
         callbacks,
         early_stopping,
         fit_regularized,
+        fit_multi_output_list,
+        fit_multi_output_dict,
+        fit_multi_output_by_name,
+        fit_sample_weight_metrics,
+        multi_output_errors,
     ]
 }

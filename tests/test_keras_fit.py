@@ -11,7 +11,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from keras_fit_cases import CASES, Y_REG, X, captured, masked
+from keras_fit_cases import (
+    CASES,
+    SAMPLE_WEIGHT,
+    Y_INT,
+    Y_REG,
+    Y_TWO,
+    X,
+    _two_outputs,
+    captured,
+    masked,
+)
 from tf_values import compare
 
 import tapeflow as tf
@@ -140,3 +150,85 @@ def test_readme_fit_example_runs():
     first, second = (block.split("```")[0] for block in section.split("```python\n")[1:3])
     with captured():
         exec(first + second, {})
+
+
+# -- several outputs: what Keras 3.15 gets wrong or fails on (README: deliberate differences) --
+
+
+def test_one_sample_weight_array_weights_every_output_of_a_y_given_by_output_name():
+    # Keras 3.15 fails here with `KeyError: 0` (its data adapter shapes the weights like y)
+    def run(y):
+        model = _two_outputs(tf, "swn")
+        model.compile(optimizer=tf.keras.optimizers.SGD(0.05), loss=["mae", "mse"])
+        history = model.fit(
+            X, y, sample_weight=SAMPLE_WEIGHT, batch_size=25, shuffle=False, verbose=0
+        )
+        return history.history
+
+    by_name = run({"swn_value": Y_REG, "swn_label": Y_TWO})
+    assert by_name == run([Y_REG, Y_TWO])
+    unweighted = _two_outputs(tf, "swn")
+    unweighted.compile(optimizer=tf.keras.optimizers.SGD(0.05), loss=["mae", "mse"])
+    plain = unweighted.fit(X, [Y_REG, Y_TWO], batch_size=25, shuffle=False, verbose=0)
+    assert by_name["loss"] != plain.history["loss"]
+
+
+def test_loss_weights_by_output_name_follow_the_names():
+    # Keras 3.15 gives a list of losses the weights of a dict in its keys' sorted order
+    inputs = tf.keras.Input(shape=(3,))
+    zeta = tf.keras.layers.Dense(1, kernel_initializer="ones", name="zeta")(inputs)
+    alpha = tf.keras.layers.Dense(1, kernel_initializer="zeros", name="alpha")(inputs)
+    model = tf.keras.Model(inputs, [zeta, alpha])
+    model.compile(optimizer="sgd", loss=["mse", "mse"], loss_weights={"zeta": 1.0, "alpha": 100.0})
+    mse_zeta = np.mean((X.sum(axis=1, keepdims=True) - Y_REG) ** 2)
+    mse_alpha = np.mean(Y_REG**2)
+    loss = model.evaluate(X, [Y_REG, Y_REG], batch_size=50, verbose=0)[0]
+    np.testing.assert_allclose(loss, mse_zeta + 100 * mse_alpha, rtol=1e-6)
+
+
+def test_structures_that_do_not_match_the_outputs_are_explained():
+    # Keras fails on these with a KeyError or TypeError about its internals, or not at all
+    model = _two_outputs(tf, "bad")
+    model.compile(optimizer="sgd", loss="mse")
+    for y, given in [
+        (Y_REG, "one array"),
+        ([Y_REG], "['X']"),
+        ({"bad_value": Y_REG, "nope": Y_TWO}, "{'bad_value': 'X', 'nope': 'X'}"),
+    ]:
+        with pytest.raises(ValueError) as e:
+            model.fit(X, y, verbose=0)
+        assert str(e.value) == (
+            "`y` should have one array per output of the model, as a list in the order of its "
+            "outputs or a dict by output name: the model has 2 outputs named ['bad_value', "
+            f"'bad_label'], and `y` is {given}."
+        )
+    sequential = tf.keras.Sequential([tf.keras.Input(shape=(3,)), tf.keras.layers.Dense(1)])
+    sequential.compile(optimizer="sgd", loss={"dense": "mse"})
+    with pytest.raises(ValueError, match="outputs have no names"):
+        sequential.evaluate(X, Y_REG, verbose=0)
+    inputs = tf.keras.Input(shape=(3,))
+    single = tf.keras.Model(inputs, tf.keras.layers.Dense(1)(inputs))
+    single.compile(optimizer="sgd", loss=["mse", "mae"])  # Keras quietly uses the first
+    with pytest.raises(ValueError, match="A model with one output takes one loss"):
+        single.evaluate(X, Y_REG, verbose=0)
+    with pytest.raises(ValueError, match="The model has one output, but `y` holds 2 arrays"):
+        single.compile(optimizer="sgd", loss="mse")
+        single.evaluate(X, [Y_REG, Y_REG], verbose=0)
+    model.compile(optimizer="sgd", loss=[["mse", "mae"], "mse"])
+    with pytest.raises(NotImplementedError, match="one loss per output"):
+        model.evaluate(X, [Y_REG, Y_TWO], verbose=0)
+
+
+def test_multi_output_predict_and_train_on_batch_keep_the_structure():
+    model = _two_outputs(tf, "keep", outputs="dict")
+    model.compile(optimizer="sgd", loss={"value": "mse", "label": "mse"})
+    assert list(model.predict_on_batch(X[:4])) == ["value", "label"]
+    assert [a.shape for a in model.predict(X, batch_size=16, verbose=0).values()] == [
+        (50, 1),
+        (50, 2),
+    ]
+    logs = model.train_on_batch(X[:8], {"value": Y_REG[:8], "label": Y_TWO[:8]}, return_dict=True)
+    assert list(logs) == ["label_loss", "loss", "value_loss"]
+    np.testing.assert_allclose(logs["loss"], logs["label_loss"] + logs["value_loss"], rtol=1e-6)
+    with pytest.raises(ValueError, match="before using the model in `train_on_batch"):
+        _two_outputs(tf, "keep2").train_on_batch(X, [Y_REG, Y_INT])

@@ -383,7 +383,8 @@ class _MonitorCallback(Callback):
             name = self.monitor.removeprefix("val_")
             if name == "loss":
                 self._greater = False
-            for metric in getattr(self.model, "_compile_metrics", None) or []:
+            compiled = getattr(self.model, "_compile_metrics", None)
+            for metric in compiled.metrics if compiled is not None else []:
                 if metric.name == name:
                     self._greater = getattr(metric, "_direction", "up") == "up"
             if self._greater is None:

@@ -12,6 +12,7 @@ import numpy as np
 
 from tapeflow.keras import layers as _layers_module
 from tapeflow.keras import saving
+from tapeflow.keras.compiled import flatten, pack_sequence_as
 from tapeflow.keras.layers import InputLayer, KerasTensor, Layer, Node, _map
 from tapeflow.keras.serialization import (
     deserialize_keras_object,
@@ -458,15 +459,17 @@ class Functional(Model):
     ) -> None:
         super().__init__(name=name, trainable=trainable)
         for label, value in [("inputs", inputs), ("outputs", outputs)]:
-            for x in _flatten(value):
+            for x in flatten(value):
                 if not isinstance(x, KerasTensor):
                     raise ValueError(
                         f"All `{label}` values must be KerasTensors. Received: "
                         f"{label}={value} including invalid value {x} of type {type(x)}"
                     )
         self._inputs_struct, self._outputs_struct = inputs, outputs
-        self.inputs, self.outputs = _flatten(inputs), _flatten(outputs)
+        self.inputs, self.outputs = flatten(inputs), flatten(outputs)
         self._nodes, self._layers, self._depth = _map_graph(self.inputs, self.outputs)
+        # what `compile` keys a dict of losses or metrics by, and names logged values after
+        self.output_names = [k._history[0].layer.name for k in self.outputs if k._history]
         # Keras runs the graph once at construction: an output it cannot reach is an error
         reached = {id(k) for k in self.inputs}
         for node in self._nodes:
@@ -492,7 +495,7 @@ class Functional(Model):
         return shapes[0] if isinstance(self._outputs_struct, KerasTensor) else shapes
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
-        given = _flatten(inputs)
+        given = flatten(inputs)
         if len(given) != len(self.inputs):
             raise ValueError(
                 "Function was called with an invalid input structure. Expected input "
@@ -502,9 +505,11 @@ class Functional(Model):
         for node in self._nodes:
             if node.inputs and all(id(k) in values for k in node.inputs):
                 # `training` reaches the layers through Layer.__call__
-                for k, v in zip(node.outputs, _flatten(node.run(values))):
+                for k, v in zip(node.outputs, flatten(node.run(values))):
                     values[id(k)] = v
-        return _pack(self._outputs_struct, iter(values[id(k)] for k in self.outputs))
+        outputs = pack_sequence_as(self._outputs_struct, [values[id(k)] for k in self.outputs])
+        # Keras's unpack_singleton: outputs=[y] gives y
+        return outputs[0] if isinstance(outputs, (list, tuple)) and len(outputs) == 1 else outputs
 
     def get_config(self) -> dict[str, Any]:
         """Keras's functional config: each layer with the calls (`inbound_nodes`) that made
@@ -596,18 +601,8 @@ def _shape_str(shape: tuple[int | None, ...]) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
-def _flatten(value: Any) -> list[Any]:
-    """The leaves of lists, tuples and dicts (a dict's in the order of its sorted keys, as
-    Keras flattens them)."""
-    if isinstance(value, dict):
-        return [x for key in sorted(value) for x in _flatten(value[key])]
-    if isinstance(value, (list, tuple)):
-        return [x for v in value for x in _flatten(v)]
-    return [value]
-
-
 def _paths(value: Any, prefix: str = "") -> list[str]:
-    """Keras's path of each leaf of `_flatten(value)`: the keys and indices joined by dots."""
+    """Keras's path of each leaf of `flatten(value)`: the keys and indices joined by dots."""
     if isinstance(value, dict):
         items: Any = [(key, value[key]) for key in sorted(value)]
     elif isinstance(value, (list, tuple)):
@@ -615,14 +610,6 @@ def _paths(value: Any, prefix: str = "") -> list[str]:
     else:
         return [prefix]
     return [p for key, v in items for p in _paths(v, f"{prefix}.{key}" if prefix else str(key))]
-
-
-def _pack(structure: Any, leaves: Any) -> Any:
-    if isinstance(structure, dict):
-        return {key: _pack(structure[key], leaves) for key in sorted(structure)}
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_pack(v, leaves) for v in structure)
-    return next(leaves)
 
 
 def _as_tensor(value: Any, dtype: str) -> Any:

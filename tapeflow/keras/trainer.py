@@ -1,9 +1,10 @@
 """Model.compile, fit, evaluate and predict, as Keras 3 runs them (its `Trainer`).
 
 A training step is Keras 3's `train_step`: the model called with `training=True`, the
-compiled loss, its gradient by a GradientTape, `optimizer.apply_gradients`, then the
-metrics updated with that step's predictions. The logged "loss" is the mean of the batch
-losses weighted by batch size; the logs, like Keras's, are sorted by name.
+compiled loss (per output for several, see compiled.py) plus the model's `losses`
+(regularizers, `add_loss`), its gradient by a GradientTape, `optimizer.apply_gradients`,
+then the metrics updated with that step's predictions. The logged "loss" is the mean of the
+batch losses weighted by batch size; the logs, like Keras's, are sorted by name.
 
 Data is NumPy arrays or tensors (`x`, `y`, cut into batches of `batch_size`, the last one
 partial, shuffled each epoch with tapeflow's global random stream) or any iterable of
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from tapeflow.keras import callbacks as callbacks_module
-from tapeflow.keras import losses as losses_module
+from tapeflow.keras import compiled as compile_module
 from tapeflow.keras import metrics as metrics_module
 from tapeflow.keras import optimizers as optimizers_module
 from tapeflow.op import variable_types
@@ -152,31 +153,6 @@ def _split(x: Any, y: Any, sample_weight: Any, validation_split: float) -> Any:
     return train, val
 
 
-def _metric_name(identifier: Any, metric: Any) -> str:
-    if isinstance(identifier, str):
-        return identifier
-    return str(getattr(metric, "name", None) or getattr(metric, "__name__", "metric"))
-
-
-def _resolve_metric(identifier: Any, y_true: Any, y_pred: Any) -> metrics_module.Metric:
-    """Keras's get_metric: "accuracy" becomes binary, sparse or categorical accuracy by the
-    shapes of the labels and predictions."""
-    if str(identifier).lower() in ("accuracy", "acc"):
-        t_shape, p_shape = y_true.shape.as_list(), y_pred.shape.as_list()
-        if p_shape[-1] == 1:
-            metric: Any = metrics_module.BinaryAccuracy(name=str(identifier))
-        elif len(t_shape) < len(p_shape) or (t_shape[-1] == 1 and p_shape[-1] > 1):
-            metric = metrics_module.SparseCategoricalAccuracy(name=str(identifier))
-        else:
-            metric = metrics_module.CategoricalAccuracy(name=str(identifier))
-    else:
-        metric = metrics_module.get(identifier)
-    if not isinstance(metric, metrics_module.Metric):
-        metric = metrics_module.MeanMetricWrapper(metric)
-    metric.name = _metric_name(identifier, metric)
-    return metric
-
-
 class Trainer:
     """The training half of `tf.keras.Model` (mixed into it)."""
 
@@ -184,30 +160,39 @@ class Trainer:
     optimizer: Any = None
     loss: Any = None
     stop_training = False
+    _compile_loss: compile_module.CompileLoss | None = None
+    _compile_metrics: compile_module.CompileMetrics | None = None
 
     def compile(
         self,
         optimizer: Any = "rmsprop",
         loss: Any = None,
-        metrics: list[Any] | None = None,
+        loss_weights: Any = None,
+        metrics: Any = None,
+        weighted_metrics: Any = None,
         run_eagerly: bool = False,
+        steps_per_execution: int = 1,
         jit_compile: Any = "auto",
+        auto_scale_loss: bool = True,
     ) -> None:
-        """Sets the optimizer, loss and metrics `fit` and `evaluate` use (tapeflow always
-        runs eagerly: `run_eagerly` and `jit_compile` change nothing)."""
+        """Sets the optimizer, the losses and metrics `fit` and `evaluate` use: for a model
+        with several outputs, per output (see tapeflow/keras/compiled.py). tapeflow always
+        runs eagerly, one step at a time: `run_eagerly`, `steps_per_execution`, `jit_compile`
+        and `auto_scale_loss` change nothing."""
         # the arguments as given, for get_compile_config (a saved model is compiled again)
         self._compile_arguments = {k: v for k, v in locals().items() if k != "self"}
         self.optimizer = optimizers_module.get(optimizer)
-        self.loss = loss
-        fn = losses_module.get(loss)
-        self._compile_loss = (
-            fn
-            if fn is None or isinstance(fn, losses_module.Loss)
-            else losses_module.LossFunctionWrapper(fn)
-        )
+        output_names = getattr(self, "output_names", None)  # a functional model's
+        # as in Keras 3, compiling again without a loss or metrics keeps the earlier ones
+        if loss is not None:
+            self.loss = loss
+            self._compile_loss = compile_module.CompileLoss(loss, loss_weights, output_names)
+        if metrics is not None or weighted_metrics is not None:
+            self._compile_metrics = compile_module.CompileMetrics(
+                metrics, weighted_metrics, output_names
+            )
         self._loss_tracker = metrics_module.Mean(name="loss")
-        self._metric_identifiers = list(metrics or [])
-        self._compile_metrics: list[metrics_module.Metric] | None = None  # built on first use
+        self.stop_training = False
         self.compiled = True
 
     def _assert_compiled(self, method: str) -> None:
@@ -219,17 +204,21 @@ class Trainer:
             )
 
     @property
-    def metrics(self) -> list[metrics_module.Metric]:
+    def metrics(self) -> list[Any]:
+        """Keras 3's order: the loss, the compiled metrics (one object, "compile_metrics"),
+        then each output's loss when there are several."""
         if not self.compiled:
             return []
-        return [self._loss_tracker, *(self._compile_metrics or [])]
+        found: list[Any] = [self._loss_tracker]
+        if self._compile_metrics is not None:
+            found.append(self._compile_metrics)
+        if self._compile_loss is not None:
+            found += self._compile_loss.metrics
+        return found
 
     @property
     def metrics_names(self) -> list[str]:
-        # Keras 3 lists the compiled metrics as one entry, "compile_metrics"
-        if not self.compiled:
-            return []
-        return ["loss", "compile_metrics"] if self._metric_identifiers else ["loss"]
+        return [m.name for m in self.metrics]
 
     def reset_metrics(self) -> None:
         for m in self.metrics:
@@ -247,7 +236,9 @@ class Trainer:
         each summed to a scalar, as Keras 3 adds them."""
         losses = []
         if self._compile_loss is not None:
-            losses.append(self._compile_loss(y, y_pred, sample_weight))
+            loss = self._compile_loss(y, y_pred, sample_weight)
+            if loss is not None:
+                losses.append(loss)
         for added in self.losses:  # type: ignore[attr-defined]
             losses.append(reduce_sum(added if added.dtype.is_floating else cast(added, "float32")))
         if not losses:
@@ -257,16 +248,32 @@ class Trainer:
     def compute_metrics(
         self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None
     ) -> dict[str, float]:
-        if self._compile_metrics is None:
-            self._compile_metrics = [
-                _resolve_metric(m, y, y_pred) for m in self._metric_identifiers
-            ]
-        for m in self._compile_metrics:
-            m.update_state(y, y_pred, sample_weight)
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
 
     def get_metrics_result(self) -> dict[str, float]:
-        return {m.name: float(m.result().numpy()) for m in self.metrics}
+        results: dict[str, float] = {}
+        for m in self.metrics:
+            if isinstance(m, compile_module.CompileMetrics):
+                if m.built:
+                    results.update({k: float(v.numpy()) for k, v in m.result().items()})
+            else:
+                results[m.name] = float(m.result().numpy())
+        return results
+
+    def _flatten_metrics_in_order(self, logs: dict[str, float]) -> Any:
+        """Keras's list of logged values: in the order of `self.metrics` (a compiled metric by
+        its own name, so only a one-output model's are found), then the rest by name."""
+        names: list[str] = []
+        for m in self.metrics:
+            if isinstance(m, compile_module.CompileMetrics):
+                names += [sub.name for sub in m.metrics]
+            else:
+                names.append(m.name)
+        results = [logs[name] for name in names if name in logs]
+        results += [logs[key] for key in sorted(logs) if key not in names]
+        return results[0] if len(results) == 1 else results
 
     def _symbolic_build(self, x: Any) -> None:
         # Keras builds the model from the data's spec: the batch size stays open (None)
@@ -410,10 +417,7 @@ class Trainer:
         logs = self._evaluate((x, y, sample_weight), batch_size, cbs)
         if return_dict:
             return logs
-        names = [m.name for m in self.metrics]
-        results = [logs[n] for n in names if n in logs]
-        results += [v for k, v in logs.items() if k not in names]
-        return results[0] if len(results) == 1 else results
+        return self._flatten_metrics_in_order(logs)
 
     def predict(
         self,
@@ -422,7 +426,8 @@ class Trainer:
         verbose: Any = "auto",
         callbacks: list[Any] | None = None,
     ) -> Any:
-        """The model's outputs for `x` in batches, joined into one NumPy array."""
+        """The model's outputs for `x` in batches, joined into one NumPy array (for several
+        outputs, a list or dict of them, as the model returns them)."""
         data = _Data(x, None, None, batch_size, shuffle=False)
         cbs = callbacks_module.CallbackList(
             callbacks,
@@ -433,14 +438,59 @@ class Trainer:
             steps=data.num_batches,
         )
         cbs.on_predict_begin()
-        outputs = []
+        outputs: list[list[np.ndarray]] = []
+        output: Any = None
         for step, batch in enumerate(data):
             cbs.on_predict_batch_begin(step)
             output = self.predict_step((batch[0],))  # a 1-tuple: x may itself be a list
-            outputs.append(np.asarray(output.numpy()))
+            outputs.append([np.asarray(t.numpy()) for t in compile_module.flatten(output)])
             cbs.on_predict_batch_end(step, {"outputs": output})
         cbs.on_predict_end()
-        return np.concatenate(outputs)
+        joined = [np.concatenate(parts) for parts in zip(*outputs)]
+        return compile_module.pack_sequence_as(output, joined)
+
+    def train_on_batch(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        class_weight: Any = None,
+        return_dict: bool = False,
+    ) -> Any:
+        """One training step on one batch: the loss and metrics of that batch (the metrics
+        are reset first), as a number, a list (as `evaluate`'s) or a dict."""
+        self._assert_compiled("train_on_batch")
+        if class_weight is not None:
+            raise NotImplementedError("tapeflow's Keras does not take `class_weight` yet")
+        self.reset_metrics()
+        logs = self.train_step(_one_batch(x, y, sample_weight))
+        logs = dict(sorted(logs.items()))
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
+
+    def test_on_batch(
+        self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
+    ) -> Any:
+        """The loss and metrics of one batch, without training (the metrics reset first)."""
+        self._assert_compiled("test_on_batch")
+        self.reset_metrics()
+        logs = self.test_step(_one_batch(x, y, sample_weight))
+        logs = dict(sorted(logs.items()))
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        """The model's outputs for one batch, as NumPy arrays (in the outputs' structure)."""
+        output = self.predict_step((_one_batch(x, None, None)[0],))
+        return compile_module.pack_sequence_as(
+            output, [np.asarray(t.numpy()) for t in compile_module.flatten(output)]
+        )
+
+
+def _one_batch(x: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
+    """x, y and sample_weight as tensors (each may be an array or a list or dict of them)."""
+    return tuple(  # type: ignore[return-value]
+        None if a is None else _map_inputs(lambda v: constant(_as_array(v)), a)
+        for a in (x, y, sample_weight)
+    )
 
 
 def _is_array_data(data: Any) -> bool:
