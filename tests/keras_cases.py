@@ -889,6 +889,11 @@ def layer_regularization_losses(tf):
         custom(tf.constant(M))
         total = tf.add_n(custom.losses)
     out["callables"] = _losses(custom)
+    later = tf.keras.layers.Dense(2, kernel_initializer="ones", name="reg_later")
+    later.build((None, 3))
+    out["set_later"] = [later.kernel.regularizer is None, _losses(later)]
+    later.kernel.regularizer = r.L2(0.5)
+    out["set_later"].append(_losses(later))
     out["callables_gradients"] = tape.gradient(total, custom.trainable_variables)
     return out
 

@@ -16,12 +16,14 @@ import inspect
 import math
 import textwrap
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from tapeflow.keras import activations, initializers, regularizers
+from tapeflow.keras import variables as keras_variables
 from tapeflow.keras.serialization import keras_defaults, serialize_dtype, supported_arguments
 from tapeflow.keras.variables import Variable, auto_name, name_scope, standardize_dtype
 from tapeflow.module import Module
@@ -61,6 +63,10 @@ _symbolic_batch: list[int | None] = []
 # The layers being called, outermost first. A call with none open is Keras's "call context"
 # entry: it clears the losses its layers added in earlier calls (Layer._clear_losses).
 _calls: list[Layer] = []
+
+# The layers holding losses from `add_loss`: while there are none, a call need not clear its
+# sublayers' nor `losses` collect them (a model without such losses pays nothing for them).
+_holding_losses: weakref.WeakSet[Layer] = weakref.WeakSet()
 
 
 class KerasTensor:
@@ -487,6 +493,8 @@ class Layer(Module):
                     f"tensor input. Received invalid value: {x}"
                 )
         self._losses.extend(losses)
+        if losses:
+            _holding_losses.add(self)
 
     @property
     def losses(self) -> list[Tensor]:
@@ -494,11 +502,13 @@ class Layer(Module):
         activity regularizers), then the penalties of the trainable weights' regularizers,
         computed now from their values."""
         losses = list(self._losses)
-        for layer in self._flatten_layers():
-            losses.extend(layer._losses)
-        for v in self.trainable_weights:
-            if getattr(v, "regularizer", None) is not None:
-                losses.append(v.regularizer(v))
+        if _holding_losses:
+            for layer in self._flatten_layers():
+                losses.extend(layer._losses)
+        if keras_variables.regularized[0]:
+            for v in self.trainable_weights:
+                if getattr(v, "regularizer", None) is not None:
+                    losses.append(v.regularizer(v))
         return losses
 
     def _flatten_layers(self) -> list[Layer]:
@@ -516,7 +526,10 @@ class Layer(Module):
         return layers
 
     def _clear_losses(self) -> None:
+        if not _holding_losses:
+            return
         self._losses.clear()
+        _holding_losses.discard(self)
         for layer in self._sublayers():
             layer._clear_losses()
 

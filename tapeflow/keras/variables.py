@@ -22,6 +22,9 @@ __all__ = ["Variable", "auto_name", "name_scope", "current_path"]
 
 _uids: collections.defaultdict[str, int] = collections.defaultdict(int)
 
+# How many variables were ever given a regularizer: while none, Layer.losses need not look.
+regularized = [0]
+
 
 def to_snake_case(name: str) -> str:
     """Keras's rule (it differs from tf.Module's: "MyMLP" -> "my_mlp")."""
@@ -67,7 +70,7 @@ class Variable(_tf_variables.Variable):
     <Variable path=w, shape=(2,), dtype=float32, value=[1. 2.]>
     """
 
-    __slots__ = ("_short_name", "_path", "regularizer")
+    __slots__ = ("_short_name", "_path", "_regularizer")
 
     def __init__(
         self,
@@ -98,7 +101,7 @@ class Variable(_tf_variables.Variable):
                 dtype = "float32" if kind == "f" else None
         super().__init__(value, trainable=trainable, name=name, dtype=dtype)
         self._short_name = name
-        self.regularizer: Any = None  # a layer's add_weight(regularizer=...) sets it
+        self._regularizer: Any = None
         parent = current_path()
         self._path = f"{parent}/{name}" if parent else name
 
@@ -109,6 +112,17 @@ class Variable(_tf_variables.Variable):
     @property
     def path(self) -> str:
         return self._path
+
+    @property
+    def regularizer(self) -> Any:
+        """The penalty on this variable in its layer's `losses` (`add_weight(regularizer=)`)."""
+        return self._regularizer
+
+    @regularizer.setter
+    def regularizer(self, value: Any) -> None:
+        if value is not None:
+            regularized[0] += 1
+        self._regularizer = value
 
     @property
     def trainable(self) -> bool:
