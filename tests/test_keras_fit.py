@@ -232,3 +232,32 @@ def test_multi_output_predict_and_train_on_batch_keep_the_structure():
     np.testing.assert_allclose(logs["loss"], logs["label_loss"] + logs["value_loss"], rtol=1e-6)
     with pytest.raises(ValueError, match="before using the model in `train_on_batch"):
         _two_outputs(tf, "keep2").train_on_batch(X, [Y_REG, Y_INT])
+
+
+def test_compute_loss_overrides_with_or_without_training():
+    seen = []
+
+    class Linear(tf.keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = tf.keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x)
+
+    class Old(Linear):  # written for Keras before 3.3: no `training`
+        def compute_loss(self, x, y, y_pred, sample_weight=None):
+            seen.append("old")
+            return super().compute_loss(x, y, y_pred, sample_weight)
+
+    class New(Linear):
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            seen.append(training)
+            return tf.reduce_mean(tf.abs(y_pred - y))
+
+    for cls in (Old, New):
+        model = cls()
+        model.compile(optimizer="sgd", loss="mse")
+        model.fit(X, Y_REG, batch_size=25, verbose=0)
+        model.evaluate(X, Y_REG, batch_size=50, verbose=0)
+    assert seen == ["old", "old", "old", True, True, False]

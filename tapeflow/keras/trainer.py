@@ -13,6 +13,7 @@ partial, shuffled each epoch with tapeflow's global random stream) or any iterab
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -245,6 +246,12 @@ class Trainer:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         return losses[0] if len(losses) == 1 else reduce_sum(stack(losses))
 
+    def _compute_loss(self, x: Any, y: Any, y_pred: Any, sample_weight: Any, training: bool) -> Any:
+        # as Keras 3: an override of compute_loss written before it took `training` still works
+        if "training" in inspect.signature(self.compute_loss).parameters:
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
     def compute_metrics(
         self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None
     ) -> dict[str, float]:
@@ -285,7 +292,7 @@ class Trainer:
         self._symbolic_build(x)
         with GradientTape() as tape:
             y_pred = self(x, training=True)  # type: ignore[operator]
-            loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
         self._loss_tracker.update_state(loss, sample_weight=int(_first(x).shape[0]))
         variables = self.trainable_weights  # type: ignore[attr-defined]
         if variables:
@@ -297,7 +304,7 @@ class Trainer:
         x, y, sample_weight = _unpack(data)
         self._symbolic_build(x)
         y_pred = self(x, training=False)  # type: ignore[operator]
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(loss, sample_weight=int(_first(x).shape[0]))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
