@@ -686,6 +686,50 @@ def multi_output_errors(tf):
     return out
 
 
+def fit_custom_train_step(tf):
+    """The train_step of Keras 3's guide "Customizing what happens in fit()": it updates
+    `self.metrics` itself and returns their results, the compiled metrics as one dict."""
+
+    class CustomModel(tf.keras.Model):
+        def __init__(self):
+            super().__init__(name="custom_step")
+            self.hidden = tf.keras.layers.Dense(4, activation="relu", name="custom_step_h")
+            self.out = tf.keras.layers.Dense(1, name="custom_step_o")
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(y=y, y_pred=y_pred)
+            gradients = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    model = CustomModel()
+    model(X[:1])
+    model.hidden.set_weights([W1, B1])
+    model.out.set_weights(_fixed_weights(4, 1, 5))
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+    with captured() as out:
+        history = model.fit(
+            X, Y_REG, batch_size=16, epochs=2, shuffle=False, verbose=2, validation_split=0.2
+        )
+    return {
+        "history": _history(history),
+        "text": masked(out.getvalue()),
+        "metrics_names": model.metrics_names,
+        "evaluate": model.evaluate(X, Y_REG, verbose=0, return_dict=True),
+    }
+
+
 CASES = {
     f.__name__: f
     for f in [
@@ -703,5 +747,6 @@ CASES = {
         fit_multi_output_by_name,
         fit_sample_weight_metrics,
         multi_output_errors,
+        fit_custom_train_step,
     ]
 }

@@ -101,10 +101,23 @@ class Callback:
 _HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
 
 
-def _sorted_logs(logs: dict[str, Any] | None) -> dict[str, Any]:
-    # Keras's pythonify_logs: callbacks see the logs sorted by name, numbers as Python floats
-    # (predict's batch "outputs" stay as they are)
-    return {k: v if k == "outputs" else float(v) for k, v in sorted((logs or {}).items())}
+def pythonify_logs(logs: dict[str, Any] | None) -> dict[str, Any]:
+    """Keras's pythonify_logs: the logs sorted by name, a dict among them flattened into them
+    (a custom `train_step` returning `{m.name: m.result() for m in self.metrics}` gives the
+    compiled metrics as one dict), numbers as Python floats (predict's batch "outputs" stay
+    as they are)."""
+    result: dict[str, Any] = {}
+    for key, value in sorted((logs or {}).items()):
+        if isinstance(value, dict):
+            result.update(pythonify_logs(value))
+        elif key == "outputs":
+            result[key] = value
+        else:
+            try:
+                result[key] = float(value)
+            except (TypeError, ValueError):
+                result[key] = value
+    return result
 
 
 class CallbackList(Callback):
@@ -144,7 +157,7 @@ def _dispatch(name: str) -> Callable[..., None]:
 
     def hook(self: CallbackList, *args: Any) -> None:
         index, rest = (args[:1], args[1:]) if indexed else ((), args)
-        logs = _sorted_logs(rest[0] if rest else None)
+        logs = pythonify_logs(rest[0] if rest else None)
         for c in self.callbacks:
             getattr(c, name)(*index, logs)
 

@@ -117,19 +117,24 @@ class _Data:
                 self.num_batches = None
         self.shuffle = shuffle
 
-    def __iter__(self) -> Iterator[tuple[Any, Any, Any]]:
+    def __iter__(self) -> Iterator[Any]:
+        """The batches as a step receives them: an iterable's elements as they are, arrays'
+        as `(x,)`, `(x, y)` or `(x, y, sample_weight)` (a custom train_step may unpack
+        `x, y = data`, as in Keras)."""
         if self.iterable is not None:
-            yield from (_unpack(batch) for batch in self.iterable)
+            yield from self.iterable
             return
         assert self.arrays is not None
         order = generator(None).permutation(self.size) if self.shuffle else np.arange(self.size)
+        given = list(self.arrays)
+        while given[-1] is None:  # x always stays
+            given.pop()
         for start in range(0, self.size, self.batch_size):
             idx = order[start : start + self.batch_size]
-            x, y, w = (
+            yield tuple(
                 None if a is None else _map_inputs(lambda v: constant(v[idx]), a)  # noqa: B023
-                for a in self.arrays
+                for a in given
             )
-            yield x, y, w
 
 
 def _split(x: Any, y: Any, sample_weight: Any, validation_split: float) -> Any:
@@ -367,6 +372,8 @@ class Trainer:
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
+            # as given: the callbacks see them through pythonify_logs (Keras's order: a
+            # custom step's dict of compiled metrics sorts as "compile_metrics")
             epoch_logs = dict(logs)
             if validation_data is not None:
                 val_logs = self._evaluate(
@@ -395,7 +402,7 @@ class Trainer:
             cbs.on_test_batch_begin(step)
             logs = self.test_step(batch)
             cbs.on_test_batch_end(step, logs)
-        logs = dict(sorted(logs.items()))
+        logs = callbacks_module.pythonify_logs(logs)
         cbs.on_test_end(logs)
         return logs
 
@@ -449,7 +456,8 @@ class Trainer:
         output: Any = None
         for step, batch in enumerate(data):
             cbs.on_predict_batch_begin(step)
-            output = self.predict_step((batch[0],))  # a 1-tuple: x may itself be a list
+            x = _unpack(batch)[0]
+            output = self.predict_step((x,))  # a 1-tuple: x may itself be a list
             outputs.append([np.asarray(t.numpy()) for t in compile_module.flatten(output)])
             cbs.on_predict_batch_end(step, {"outputs": output})
         cbs.on_predict_end()
@@ -470,8 +478,7 @@ class Trainer:
         if class_weight is not None:
             raise NotImplementedError("tapeflow's Keras does not take `class_weight` yet")
         self.reset_metrics()
-        logs = self.train_step(_one_batch(x, y, sample_weight))
-        logs = dict(sorted(logs.items()))
+        logs = callbacks_module.pythonify_logs(self.train_step(_one_batch(x, y, sample_weight)))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def test_on_batch(
@@ -480,8 +487,7 @@ class Trainer:
         """The loss and metrics of one batch, without training (the metrics reset first)."""
         self._assert_compiled("test_on_batch")
         self.reset_metrics()
-        logs = self.test_step(_one_batch(x, y, sample_weight))
-        logs = dict(sorted(logs.items()))
+        logs = callbacks_module.pythonify_logs(self.test_step(_one_batch(x, y, sample_weight)))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x: Any) -> Any:
