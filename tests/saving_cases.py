@@ -85,6 +85,41 @@ def _layers(tf):
         L.Maximum(name="maximum"),
         L.Minimum(name="minimum"),
         L.Concatenate(axis=1, name="concatenate"),
+        *_regularized_layers(tf),
+    ]
+
+
+def _regularized_layers(tf):
+    """The layers that take regularizers, with each kind of regularizer Keras has."""
+    L, R = tf.keras.layers, tf.keras.regularizers
+    return [
+        L.Dense(
+            3,
+            kernel_regularizer=R.L2(0.02),
+            bias_regularizer="l1",
+            activity_regularizer=R.L1L2(l1=0.1, l2=0.2),
+            name="dense_reg",
+        ),
+        L.Dropout(0.0, activity_regularizer="l2", name="dropout_reg"),
+        L.BatchNormalization(
+            gamma_regularizer=R.L1(0.3), beta_regularizer=R.L1L2(l2=0.05), name="batch_norm_reg"
+        ),
+        L.LayerNormalization(gamma_regularizer="l2", beta_regularizer="l1", name="layer_norm_reg"),
+        L.Conv2D(
+            2,
+            3,
+            kernel_regularizer=R.OrthogonalRegularizer(0.1, mode="columns"),
+            bias_regularizer=R.L2(0.5),
+            activity_regularizer="l1",
+            name="conv_reg",
+        ),
+        L.Embedding(10, 4, embeddings_regularizer=R.L2(0.001), name="embedding_reg"),
+        L.SimpleRNN(
+            3, kernel_regularizer="l2", recurrent_regularizer=R.L1(0.2), name="simple_rnn_reg"
+        ),
+        L.LSTM(2, bias_regularizer="l1", activity_regularizer=R.L2(0.1), name="lstm_reg"),
+        L.GRU(2, recurrent_regularizer=R.OrthogonalRegularizer(0.2), name="gru_reg"),
+        L.Bidirectional(L.LSTM(2, kernel_regularizer="l2"), name="bidir_reg"),
     ]
 
 
@@ -124,6 +159,45 @@ def _functional(tf):
     merged = L.Concatenate(name="cat")([shared(p), q])
     out = L.Add(name="sum")([shared(p), inner(merged), sub(q)])
     return tf.keras.Model({"p": p, "q": q}, {"out": out, "side": sub(q)}, name="graph")
+
+
+def _two_outputs(tf, name="two"):
+    """A functional model with two named outputs ("a", "b") and regularizers of each kind."""
+    L, R = tf.keras.layers, tf.keras.regularizers
+    x = tf.keras.Input(shape=(3,), name=f"{name}_in")
+    h = L.Dense(
+        4,
+        activation="tanh",
+        kernel_regularizer=R.OrthogonalRegularizer(0.1),
+        bias_regularizer=R.L1(0.02),
+        name=f"{name}_h",
+    )(x)
+    h = L.BatchNormalization(gamma_regularizer=R.L1L2(0.01, 0.01), name=f"{name}_bn")(h)
+    a = L.Dense(2, kernel_regularizer="l2", activity_regularizer=R.L1(0.05), name="a")(h)
+    b = L.Dense(1, bias_regularizer=R.L2(0.3), name="b")(h)
+    return tf.keras.Model(x, [a, b], name=name)
+
+
+# compile arguments of a two-output model, as Keras 3 takes them: dicts by output name, lists
+# in the outputs' order, one loss for both, an output without a loss
+def _multi_output_compiles(tf):
+    return [
+        {
+            "optimizer": tf.keras.optimizers.Adam(0.01),
+            "loss": {"a": "mse", "b": tf.keras.losses.MeanAbsoluteError()},
+            "loss_weights": {"a": 1.0, "b": 0.5},
+            "metrics": {"a": ["mae"], "b": [tf.keras.metrics.MeanSquaredError(name="sq")]},
+            "weighted_metrics": [["mse"], None],
+        },
+        {
+            "optimizer": "sgd",
+            "loss": ["mse", tf.keras.losses.mae],
+            "loss_weights": [0.3, 0.7],
+            "metrics": [["mae", "mse"], [tf.keras.metrics.MeanAbsoluteError()]],
+        },
+        {"optimizer": "rmsprop", "loss": "mae", "loss_weights": 2.0, "metrics": [None, ["mse"]]},
+        {"optimizer": "adam", "loss": [None, "mse"], "weighted_metrics": {"b": ["mae"]}},
+    ]
 
 
 def _sequential(tf, name="seq"):
@@ -217,6 +291,21 @@ def CONFIGS(tf):
         model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
         out[f"compile_{i}"] = model.get_compile_config()
     out["to_json"] = json.loads(model.to_json())
+    two = _two_outputs(tf, "compiled_two")
+    out["functional_regularized"] = two.get_config()
+    for i, arguments in enumerate(_multi_output_compiles(tf)):
+        two.compile(**arguments)
+        out[f"compile_multi_output_{i}"] = two.get_compile_config()
+    R = tf.keras.regularizers
+    for name, regularizer in [
+        ("L1", R.L1(0.3)),
+        ("L2", R.L2()),
+        ("L1L2", R.L1L2(l1=0.25)),
+        ("l1_l2", R.l1_l2()),
+        ("Orthogonal", R.OrthogonalRegularizer(0.5, "columns")),
+        ("by_name", R.get("l2")),
+    ]:
+        out[f"regularizer_{name}"] = ser(regularizer)
     for init in [
         tf.keras.initializers.RandomNormal(0.1, 0.2, seed=3),
         tf.keras.initializers.TruncatedNormal(),
@@ -397,6 +486,89 @@ def custom_objects(tf, d):
     }
 
 
+def multi_output_regularized_save_load_and_resume(tf, d):
+    """A two-output model with regularizers and every compile argument, saved after some
+    training and loaded: the configs, losses, metrics and training go on as before."""
+    model = _fill(_two_outputs(tf))
+    model.compile(**_multi_output_compiles(tf)[0])
+    ys, weights = [Y, X[:, :1] ** 2], np.linspace(0.5, 1.5, 8, dtype=np.float32)
+    fit = {"batch_size": 4, "epochs": 2, "shuffle": False, "verbose": 0}
+    first = model.fit(X, ys, sample_weight=weights, **fit)
+    path = os.path.join(d, "two.keras")
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        saved = json.loads(archive.read("config.json"))
+    loaded = tf.keras.models.load_model(path)
+    loaded(X)  # the activity regularizer's loss is a call's
+    out = {
+        "first": _history(first),
+        # as JSON text, compared exactly (the optimizer's name has a process-wide counter)
+        "compile_config": json.dumps(
+            {k: v for k, v in saved["compile_config"].items() if k != "optimizer"}
+        ),
+        "same_config": json.dumps(loaded.get_config()) == json.dumps(model.get_config()),
+        "same_compile_config": json.dumps(loaded.get_compile_config())
+        == json.dumps(model.get_compile_config()),
+        "losses": [float(loss) for loss in loaded.losses],
+        "metrics_names": loaded.metrics_names,
+        "evaluate": loaded.evaluate(X, ys, sample_weight=weights, verbose=0, return_dict=True),
+        "predict": loaded.predict(X, verbose=0),
+    }
+    resumed = loaded.fit(X, ys, sample_weight=weights, **fit)
+    continued = model.fit(X, ys, sample_weight=weights, **fit)
+    out["resumed"] = _history(resumed)
+    out["continued"] = _history(continued)
+    out["resumed_weights"] = loaded.get_weights()
+    return out
+
+
+def subclassed_multi_output_save_load(tf, d):
+    """A registered subclassed model with two unnamed outputs and `add_loss`: its logged
+    losses are named after the losses ("mse_loss", "mean_absolute_error_loss"), before and
+    after loading."""
+
+    @tf.keras.utils.register_keras_serializable(package="Cases")
+    class TwoHeads(tf.keras.Model):
+        def __init__(self, units=3, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.hidden = tf.keras.layers.Dense(
+                units, activation="relu", kernel_regularizer="l2", name="hidden"
+            )
+            self.head_a = tf.keras.layers.Dense(2, name="head_a")
+            self.head_b = tf.keras.layers.Dense(1, name="head_b")
+
+        def call(self, x):
+            h = self.hidden(x)
+            self.add_loss(0.01 * tf.reduce_sum(tf.square(h)))
+            return [self.head_a(h), self.head_b(h)]
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    model = TwoHeads(name="heads")
+    model(X)
+    _fill(model)
+    model.compile(
+        optimizer=tf.keras.optimizers.SGD(0.05, momentum=0.5),
+        loss=["mse", tf.keras.losses.MeanAbsoluteError()],
+        loss_weights=[0.5, 2.0],
+        metrics=[["mae"], None],
+    )
+    ys = [Y, X[:, 2:] * 0.5]
+    fit = {"batch_size": 4, "epochs": 2, "shuffle": False, "verbose": 0}
+    first = model.fit(X, ys, **fit)
+    model.save(os.path.join(d, "heads.keras"))
+    loaded = tf.keras.models.load_model(os.path.join(d, "heads.keras"))
+    return {
+        "first": _history(first),
+        "loaded": [type(loaded).__name__, loaded.units, loaded(X)],
+        "losses": [float(loss) for loss in loaded.losses],
+        "resumed": _history(loaded.fit(X, ys, **fit)),
+        "continued": _history(model.fit(X, ys, **fit)),
+    }
+
+
 def errors_and_json(tf, d):
     model = _fill(_sequential(tf, "errs"))
     model.compile(optimizer="sgd", loss="mse")
@@ -429,6 +601,8 @@ CASES = {
         functional_save_load,
         every_layer_through_a_saved_model,
         custom_objects,
+        multi_output_regularized_save_load_and_resume,
+        subclassed_multi_output_save_load,
         errors_and_json,
     )
 }

@@ -47,6 +47,13 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path):
     assert got["resumed"] == got["continued"]  # bit for bit, not only close to TF's
     sub = CASES["custom_objects"](tf, str(tmp_path))
     assert sub["sub_resumed"] == sub["sub_continued"]
+    # several outputs, loss weights, (weighted) metrics per output, regularizers, add_loss
+    for name in [
+        "multi_output_regularized_save_load_and_resume",
+        "subclassed_multi_output_save_load",
+    ]:
+        got = CASES[name](tf, str(tmp_path / name))
+        assert got["resumed"] == got["continued"]
 
 
 @pytest.mark.parametrize("module", ["serialization", "saving", "models", "layers"])
@@ -183,11 +190,43 @@ def test_registration_and_scopes():
 
 def test_keras_configs_with_unsupported_arguments():
     config = tf.keras.layers.Dense(2).get_config()
-    config["kernel_regularizer"] = {"class_name": "L2", "config": {"l2": 0.01}}
-    with pytest.raises(NotImplementedError, match="does not support `kernel_regularizer`"):
+    config["kernel_constraint"] = {"class_name": "NonNeg", "config": {}}
+    with pytest.raises(NotImplementedError, match="does not support `kernel_constraint`"):
         tf.keras.layers.Dense.from_config(config)
     with pytest.raises(ValueError, match="cannot serialize a `lambda`"):
         tf.keras.layers.Dense(2, activation=lambda x: x).get_config()
+
+
+def test_custom_regularizers_are_saved_and_found_as_keras_finds_them(tmp_path):
+    @tf.keras.saving.register_keras_serializable(package="Tests")
+    class Sum(tf.keras.regularizers.Regularizer):
+        def __init__(self, factor=1.0):
+            self.factor = factor
+
+        def __call__(self, x):
+            return self.factor * tf.reduce_sum(x)
+
+        def get_config(self):
+            return {"factor": self.factor}
+
+    def squares(x):
+        return 0.5 * tf.reduce_sum(tf.square(x))
+
+    dense = tf.keras.layers.Dense(2, kernel_regularizer=Sum(0.25), bias_regularizer=squares)
+    model = _fill(tf.keras.Sequential([tf.keras.Input(shape=(3,)), dense]))
+    assert dense.get_config()["kernel_regularizer"] == {
+        "module": __name__,
+        "class_name": "Sum",
+        "config": {"factor": 0.25},
+        "registered_name": "Tests>Sum",
+    }
+    model.save(tmp_path / "m.keras")
+    with pytest.raises(TypeError, match="Could not locate function 'squares'"):
+        tf.keras.models.load_model(tmp_path / "m.keras")
+    loaded = tf.keras.models.load_model(tmp_path / "m.keras", custom_objects={"squares": squares})
+    layer = loaded.layers[-1]
+    assert type(layer.kernel_regularizer) is Sum and layer.bias_regularizer is squares
+    assert [float(x) for x in loaded.losses] == [float(x) for x in model.losses]
 
 
 def test_optimizer_saved_before_its_first_step_warns_and_keeps_its_values(tmp_path):

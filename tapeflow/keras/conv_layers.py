@@ -131,13 +131,10 @@ class Conv2D(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
-            **keras_defaults(
-                "kernel_regularizer",
-                "bias_regularizer",
-                "activity_regularizer",
-                "kernel_constraint",
-                "bias_constraint",
-            ),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            **keras_defaults("kernel_constraint", "bias_constraint"),
         }
 
 
@@ -199,6 +196,8 @@ class GlobalMaxPooling2D(GlobalAveragePooling2D):
 
 class GlobalAveragePooling1D(GlobalAveragePooling2D):
     """The mean over the steps: (batch, steps, features) -> (batch, features)."""
+
+    _keras_call_mask = True
 
     def call(self, inputs: Any) -> Any:
         return reduce_mean(inputs, axis=1, keepdims=self.keepdims)
@@ -273,9 +272,9 @@ class Embedding(Layer):
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
             "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
-            **keras_defaults(
-                "embeddings_regularizer", "activity_regularizer", "embeddings_constraint"
-            ),
+            "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            **keras_defaults("embeddings_constraint"),
             "mask_zero": self.mask_zero,
             **keras_defaults("quantization_config"),
         }

@@ -216,6 +216,11 @@ class Layer(Module):
         "_losses",
     }
 
+    # Whether Keras's `call` of this layer takes a `mask` that tapeflow's does not: a
+    # functional config records `mask: None` with each call of it on one tensor argument, as
+    # Keras does (a `call` of tapeflow's with a `mask` parameter says so itself)
+    _keras_call_mask = False
+
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         instance = super().__new__(cls)
         if cls.get_config is Layer.get_config:
@@ -405,6 +410,11 @@ class Layer(Module):
             config.update(auto)
         config["trainable"] = self.trainable
         config["dtype"] = serialize_dtype(self.dtype)
+        # Keras names the activity regularizer only when there is one (after the dtype); an
+        # auto-config's default None is not kept
+        config.pop("activity_regularizer", None)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod
@@ -441,6 +451,7 @@ class Layer(Module):
                 self(_zeros(shape, self.dtype))
             finally:
                 _symbolic_batch.pop()
+            self._clear_losses()  # the zeros' activity losses are not a call's
             return
         with name_scope(self.name, caller=self):
             self.build(shape)
@@ -469,6 +480,7 @@ class Layer(Module):
                     f"value.shape={value.shape}. Target variable: {v!r}"
                 )
             v.assign(value.astype(v.dtype._np, copy=False), read_value=False)
+
     # -- losses -----------------------------------------------------------------------------
 
     def add_loss(self, loss: Any) -> None:
@@ -866,13 +878,9 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
-            **keras_defaults(
-                "kernel_regularizer",
-                "bias_regularizer",
-                "kernel_constraint",
-                "bias_constraint",
-                "quantization_config",
-            ),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            **keras_defaults("kernel_constraint", "bias_constraint", "quantization_config"),
         }
 
 
@@ -1012,6 +1020,8 @@ class BatchNormalization(Layer):
     0.02
     """
 
+    _keras_call_mask = True
+
     def __init__(
         self,
         axis: int = -1,
@@ -1092,9 +1102,9 @@ class BatchNormalization(Layer):
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
             "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
             "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
             **keras_defaults(
-                "beta_regularizer",
-                "gamma_regularizer",
                 "beta_constraint",
                 "gamma_constraint",
                 "synchronized",
@@ -1176,9 +1186,9 @@ class LayerNormalization(Layer):
             **keras_defaults("rms_scaling"),
             "beta_initializer": initializers.serialize(self.beta_initializer),
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            **keras_defaults(
-                "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"
-            ),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            **keras_defaults("beta_constraint", "gamma_constraint"),
         }
 
     def _broadcast(self, x: Any, v: Any) -> Any:

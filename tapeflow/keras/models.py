@@ -315,6 +315,8 @@ class Sequential(Model):
     ['model/out/kernel', 'model/out/bias']
     """
 
+    _keras_call_mask = True
+
     def __init__(
         self,
         layers: list[Any] | None = None,
@@ -454,6 +456,8 @@ class Functional(Model):
     TensorShape([5, 2])
     """
 
+    _keras_call_mask = True
+
     def __init__(
         self, inputs: Any, outputs: Any, name: str | None = None, trainable: bool = True
     ) -> None:
@@ -544,8 +548,8 @@ class Functional(Model):
             for node in layer._inbound_nodes:
                 if id(node) in own and node.inputs:
                     kwargs = dict(node.kwargs)
-                    if isinstance(layer, Model):
-                        kwargs.setdefault("mask", None)  # Keras passes it to a nested model
+                    if _passes_mask(layer, node):
+                        kwargs.setdefault("mask", None)
                     nodes.append(
                         {
                             "args": serialize_keras_object(_map(tensor, node.args)),
@@ -666,8 +670,22 @@ def _map_graph(
     return [nodes[n] for n in by_depth], [layers[n] for n in ordered], node_depth
 
 
+def _passes_mask(layer: Layer, node: Node) -> bool:
+    """Whether Keras's call records `mask` (None) for this call of `layer`: its `call` takes
+    one, and one argument holds the tensors (Keras then passes that argument's mask)."""
+    call = inspect.signature(type(layer).call).parameters
+    if not (layer._keras_call_mask or "mask" in call):
+        return False
+    given = (*node.args, *node.kwargs.values())
+    return sum(any(isinstance(k, KerasTensor) for k in flatten(a)) for a in given) == 1
+
+
 def _deserialize_each(deserialize: Any, value: Any) -> Any:
-    """`value` deserialized, each item of a list or dict on its own (names stay names)."""
+    """`value` deserialized, each item of a list or dict on its own. Names stay names, as
+    Keras leaves them: a several-output model logs "mse_loss" for `loss=["mse", ...]` where
+    its outputs have no names, and a loaded model should log the same."""
+    if value is None or isinstance(value, str):
+        return value
     if isinstance(value, list):
         return [_deserialize_each(deserialize, v) for v in value]
     if isinstance(value, dict) and "class_name" not in value:

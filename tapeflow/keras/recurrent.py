@@ -194,6 +194,8 @@ class GRUCell(_Cell):
 class _RNN(Layer):
     """Runs `self.cell` over the steps of (batch, steps, features) inputs."""
 
+    _keras_call_mask = True
+
     def __init__(
         self,
         cell: _Cell,
@@ -278,15 +280,11 @@ class _RNN(Layer):
         if isinstance(cell, LSTMCell):
             config["unit_forget_bias"] = cell.unit_forget_bias
         config.update(
-            keras_defaults(
-                "kernel_regularizer",
-                "recurrent_regularizer",
-                "bias_regularizer",
-                "activity_regularizer",
-                "kernel_constraint",
-                "recurrent_constraint",
-                "bias_constraint",
-            ),
+            kernel_regularizer=regularizers.serialize(cell.kernel_regularizer),
+            recurrent_regularizer=regularizers.serialize(cell.recurrent_regularizer),
+            bias_regularizer=regularizers.serialize(cell.bias_regularizer),
+            activity_regularizer=regularizers.serialize(self.activity_regularizer),
+            **keras_defaults("kernel_constraint", "recurrent_constraint", "bias_constraint"),
             dropout=0.0,
             recurrent_dropout=0.0,
         )
@@ -466,6 +464,8 @@ class Bidirectional(Layer):
     >>> bi(tf.ones([2, 5, 3])).shape
     TensorShape([2, 8])
     """
+
+    _keras_call_mask = True
 
     def __init__(
         self,

@@ -172,39 +172,27 @@ _BY_NAME: dict[str, type] = {
 
 
 def serialize(regularizer: Any) -> Any:
-    """Keras 3's config of a regularizer (a dict naming its class), for `deserialize`.
+    """Keras 3's config of a regularizer (a dict naming its class, or a registered function),
+    for `deserialize`: what a layer's config holds.
 
     >>> import tapeflow as tf
     >>> tf.keras.regularizers.serialize(tf.keras.regularizers.L2(0.5))
     {'module': 'keras.regularizers', 'class_name': 'L2', 'config': {'l2': 0.5}, \
 'registered_name': None}
     """
-    if regularizer is None:
-        return None
-    if type(regularizer) in _CLASSES:
-        return {
-            "module": "keras.regularizers",
-            "class_name": type(regularizer).__name__,
-            "config": regularizer.get_config(),
-            "registered_name": None,
-        }
-    raise ValueError(
-        f"Cannot serialize {regularizer}: tapeflow serializes Keras's own regularizers only"
-    )
+    from tapeflow.keras.serialization import serialize_keras_object
+
+    return serialize_keras_object(regularizer)
 
 
 def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
-    """The regularizer a `serialize` config (or a name: "l2") describes."""
-    if isinstance(config, str):
-        found = (custom_objects or {}).get(config) or _BY_NAME.get(config)
-        if found is None:
-            raise ValueError(f"Could not interpret regularizer identifier: {config}")
-        return found()
-    name = str(config.get("class_name")) if isinstance(config, dict) else ""
-    cls: Any = (custom_objects or {}).get(name) or _BY_NAME.get(name)
-    if cls is None:
-        raise ValueError(f"Could not interpret regularizer identifier: {config}")
-    return cls.from_config(config.get("config") or {})
+    """The regularizer a `serialize` config (or a name: "l2") describes; a custom one is found
+    by its registration or in `custom_objects`, as Keras finds it."""
+    from tapeflow.keras.serialization import deserialize_keras_object
+
+    found = deserialize_keras_object(config, custom_objects, module_objects=_BY_NAME)
+    # a name gives an instance with the default factors, as Keras makes it
+    return found() if isinstance(found, type) else found
 
 
 def get(identifier: Any) -> Any:
@@ -213,8 +201,11 @@ def get(identifier: Any) -> Any:
     if identifier is None:
         return None
     if isinstance(identifier, dict):
-        return deserialize(identifier)
-    obj = _BY_NAME.get(identifier) if isinstance(identifier, str) else identifier
+        obj = deserialize(identifier)
+    elif isinstance(identifier, str):
+        obj = _BY_NAME.get(identifier)
+    else:
+        obj = identifier
     if callable(obj):
         return obj() if isinstance(obj, type) else obj
     raise ValueError(f"Could not interpret regularizer identifier: {identifier}")

@@ -9,10 +9,11 @@ own classes, `custom_objects`, a `custom_object_scope` or the classes registered
 
 Each class says what it is made of in one method, `get_config()` (the arguments of its
 constructor under Keras's names), and is remade by `from_config(config)`, `cls(**config)` by
-default. Keras's configs also name arguments tapeflow does not implement (regularizers,
-constraints, `data_format`, ...): `from_config` drops them when they hold Keras's default and
-raises NotImplementedError otherwise (`supported_arguments`), so configs that Keras wrote load
-when they use nothing tapeflow lacks.
+default. Keras's configs also name arguments tapeflow does not implement (constraints,
+`data_format`, ...): `from_config` drops them when they hold Keras's default and raises
+NotImplementedError otherwise (`supported_arguments`), so configs that Keras wrote load when
+they use nothing tapeflow lacks. Regularizers are implemented (tapeflow/keras/regularizers.py):
+a config holds them serialized, and the layer made from it has them again.
 """
 
 from __future__ import annotations
@@ -48,13 +49,6 @@ _scopes: list[dict[str, Any]] = []  # the open custom_object_scopes' objects, in
 UNSUPPORTED_DEFAULTS: dict[str, Any] = {
     **dict.fromkeys(
         [
-            "kernel_regularizer",
-            "bias_regularizer",
-            "activity_regularizer",
-            "recurrent_regularizer",
-            "beta_regularizer",
-            "gamma_regularizer",
-            "embeddings_regularizer",
             "kernel_constraint",
             "bias_constraint",
             "recurrent_constraint",
@@ -197,6 +191,7 @@ def _public_modules() -> dict[str, Any]:
     return {
         "keras.layers": keras.layers,
         "keras.initializers": keras.initializers,
+        "keras.regularizers": keras.regularizers,
         "keras.optimizers": keras.optimizers,
         "keras.losses": keras.losses,
         "keras.metrics": keras.metrics,
