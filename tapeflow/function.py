@@ -87,9 +87,8 @@ def _flatten(structure: Any, leaves: list[Any]) -> Any:
     t = type(structure)
     if t in (list, tuple):
         return (t.__name__, tuple(_flatten(x, leaves) for x in structure))
-    if t is dict:
-        keys = sorted(structure, key=repr)
-        return ("dict", tuple((k, _flatten(structure[k], leaves)) for k in keys))
+    if t is dict:  # in the dict's own order, which a result keeps (as TF's nest does)
+        return ("dict", tuple((k, _flatten(v, leaves)) for k, v in structure.items()))
     if isinstance(structure, tuple) and hasattr(structure, "_fields"):  # namedtuple
         return (t, tuple(_flatten(x, leaves) for x in structure))
     leaves.append(structure)

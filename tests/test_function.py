@@ -409,3 +409,28 @@ def test_a_function_run_eagerly_in_place_of_a_graph_prints_as_a_graph_would(caps
         'Tracing with num_steps = Tensor("num_steps:0", shape=(), dtype=int32)\n'
         "Executing with num_steps = 3\nExecuting with num_steps = 4\n"
     )
+
+
+def test_keras_fit_runs_its_steps_as_traced_functions():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(96, 8)).astype("float32"), rng.integers(0, 3, 96)
+
+    def fit(run_eagerly):
+        tf.keras.utils.set_random_seed(0)
+        model = tf.keras.Sequential([tf.keras.Input((8,)), tf.keras.layers.Dense(3)])
+        model.compile(
+            optimizer="adam",
+            loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+            run_eagerly=run_eagerly,
+        )
+        history = model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+        return model, history.history, model.evaluate(x, y, verbose=0), model.predict(x[:5])
+
+    eager, traced = fit(True), fit(False)
+    assert eager[0].train_function is None  # run_eagerly: the steps run as Python
+    batch = (tf.constant(x[:32]), tf.constant(y[:32]))
+    assert traced[0].train_function.eager_reason(batch) is None  # replayed, not re-run
+    assert traced[0].test_function.eager_reason(batch) is None
+    assert traced[1] == eager[1] and traced[2] == eager[2]
+    np.testing.assert_array_equal(traced[3], eager[3])

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from tapeflow import function as function_module
 from tapeflow.keras import callbacks as callbacks_module
 from tapeflow.keras import compiled as compile_module
 from tapeflow.keras import metrics as metrics_module
@@ -182,9 +183,9 @@ class Trainer:
         auto_scale_loss: bool = True,
     ) -> None:
         """Sets the optimizer, the losses and metrics `fit` and `evaluate` use: for a model
-        with several outputs, per output (see tapeflow/keras/compiled.py). tapeflow always
-        runs eagerly, one step at a time: `run_eagerly`, `steps_per_execution`, `jit_compile`
-        and `auto_scale_loss` change nothing."""
+        with several outputs, per output (see tapeflow/keras/compiled.py). As in Keras, the
+        steps of fit, evaluate and predict run as tf.functions unless `run_eagerly`;
+        `steps_per_execution`, `jit_compile` and `auto_scale_loss` change nothing."""
         # the arguments as given, for get_compile_config (a saved model is compiled again)
         self._compile_arguments = {k: v for k, v in locals().items() if k != "self"}
         self.optimizer = optimizers_module.get(optimizer)
@@ -199,7 +200,21 @@ class Trainer:
             )
         self._loss_tracker = metrics_module.Mean(name="loss")
         self.stop_training = False
+        self.run_eagerly = run_eagerly
+        self.train_function = self.test_function = self.predict_function = None
         self.compiled = True
+
+    def _step_function(self, kind: str) -> Any:
+        """Keras's train_function (test_, predict_): the step as a tf.function, made once
+        after compile; the step itself when `run_eagerly` (or tf.config says so)."""
+        step = getattr(self, f"{kind}_step")
+        if getattr(self, "run_eagerly", False):
+            return step
+        fn = getattr(self, f"{kind}_function", None)
+        if fn is None:
+            fn = function_module.function(step, reduce_retracing=True)
+            setattr(self, f"{kind}_function", fn)
+        return fn
 
     def _assert_compiled(self, method: str) -> None:
         if not self.compiled:
@@ -264,14 +279,15 @@ class Trainer:
             self._compile_metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
 
-    def get_metrics_result(self) -> dict[str, float]:
-        results: dict[str, float] = {}
+    def get_metrics_result(self) -> dict[str, Any]:
+        """Each metric's result, a tensor (fit makes them Python numbers for the logs)."""
+        results: dict[str, Any] = {}
         for m in self.metrics:
             if isinstance(m, compile_module.CompileMetrics):
                 if m.built:
-                    results.update({k: float(v.numpy()) for k, v in m.result().items()})
+                    results.update(m.result())
             else:
-                results[m.name] = float(m.result().numpy())
+                results[m.name] = m.result()
         return results
 
     def _flatten_metrics_in_order(self, logs: dict[str, float]) -> Any:
@@ -359,6 +375,7 @@ class Trainer:
             steps=data.num_batches,
         )
         self.stop_training = False
+        train_step = self._step_function("train")
         cbs.on_train_begin()
         training_logs: dict[str, float] | None = None
         for epoch in range(initial_epoch, epochs):
@@ -368,7 +385,7 @@ class Trainer:
             step = 0
             for step, batch in enumerate(data):
                 cbs.on_train_batch_begin(step)
-                logs = self.train_step(batch)
+                logs = train_step(batch)
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
@@ -398,9 +415,10 @@ class Trainer:
         cbs.on_test_begin()
         self.reset_metrics()
         logs: dict[str, float] = {}
+        test_step = self._step_function("test")
         for step, batch in enumerate(data):
             cbs.on_test_batch_begin(step)
-            logs = self.test_step(batch)
+            logs = test_step(batch)
             cbs.on_test_batch_end(step, logs)
         logs = callbacks_module.pythonify_logs(logs)
         cbs.on_test_end(logs)
@@ -454,10 +472,11 @@ class Trainer:
         cbs.on_predict_begin()
         outputs: list[list[np.ndarray]] = []
         output: Any = None
+        predict_step = self._step_function("predict")
         for step, batch in enumerate(data):
             cbs.on_predict_batch_begin(step)
             x = _unpack(batch)[0]
-            output = self.predict_step((x,))  # a 1-tuple: x may itself be a list
+            output = predict_step((x,))  # a 1-tuple: x may itself be a list
             outputs.append([np.asarray(t.numpy()) for t in compile_module.flatten(output)])
             cbs.on_predict_batch_end(step, {"outputs": output})
         cbs.on_predict_end()
