@@ -284,7 +284,7 @@ class Function:
         if _run_eagerly[0]:
             return self.python_function(*args, **kwargs)
         if self.input_signature is not None:
-            self._check_signature(args, kwargs)
+            args = self._check_signature(args, kwargs)
         leaves: list[Any] = []
         structure = _flatten((args, kwargs), leaves)
         statics: list[Any] = []
@@ -518,8 +518,21 @@ class Function:
             names += [k] + [f"{k}_{j}" for j in range(1, count)]
         return (names + ["input"] * n)[:n]
 
-    def _check_signature(self, args: Any, kwargs: Any) -> None:
-        given = list(args[1:] if self._instance is not None else args) + list(kwargs.values())
+    def _check_signature(self, args: Any, kwargs: Any) -> tuple[Any, ...]:
+        """The arguments checked against `input_signature`, Python values made tensors of
+        their spec (as TF converts them); TF's TypeError for what does not fit."""
+        from tapeflow.tensor_spec import TensorSpec
+
+        own = args[1:] if self._instance is not None else args
+        specs_ = self.input_signature or []
+        own = tuple(
+            convert_to_tensor(a, dtype=sp.dtype)
+            if isinstance(sp, TensorSpec) and not _is_tensor_arg(a)
+            else a
+            for a, sp in zip(own, specs_)
+        ) + tuple(own[len(specs_) :])
+        args = (args[0], *own) if self._instance is not None else own
+        given = list(own) + list(kwargs.values())
         specs = self.input_signature or []
         if len(given) != len(specs):
             raise TypeError(
@@ -527,7 +540,16 @@ class Function:
                 f"by the input signature, but {len(given)} were given."
             )
         for spec, value in zip(specs, given):
-            _check_spec(spec, value)
+            problem = _spec_mismatch(spec, value)
+            if problem is not None:
+                names = [p for p in self._parameters if p != "self"][: len(specs)]
+                signature = ", ".join(f"{n}: {sp}" for n, sp in zip(names, specs))
+                shown_args = tuple(args[1:] if self._instance is not None else args)
+                raise TypeError(
+                    f"Binding inputs to tf.function failed due to `{problem}`. Received args: "
+                    f"{shown_args!r} and kwargs: {kwargs!r} for signature: ({signature})."
+                )
+        return tuple(args)
 
     # -- TF's inspection API --------------------------------------------------------------
 
@@ -655,31 +677,25 @@ def _spec_value(x: Any) -> Any:
     return x
 
 
-def _check_spec(spec: Any, value: Any) -> None:
+def _is_tensor_arg(x: Any) -> bool:
+    return isinstance(x, Tensor) or type(x) in _variable_types()
+
+
+def _spec_mismatch(spec: Any, value: Any) -> str | None:
+    """Why `value` does not fit the TensorSpec `spec` (TF's words), or None."""
     from tapeflow.tensor_spec import TensorSpec
 
     if not isinstance(spec, TensorSpec):
-        return
-    if not (
-        isinstance(value, (Tensor, np.ndarray, np.generic)) or type(value) in _variable_types()
-    ):
+        return None
+    if not (isinstance(value, Tensor) or type(value) in _variable_types()):
         try:
-            value = _wrap(to_array(value, spec.dtype))
-        except (TypeError, ValueError) as e:
-            raise TypeError(f"Could not convert {value!r} to {spec}.") from e
-    shape = TensorShape(np.shape(value._value if hasattr(value, "_value") else value))
-    dtype_name = (
-        value.dtype.name
-        if hasattr(value.dtype, "name") and not isinstance(value, np.ndarray)
-        else str(np.dtype(value.dtype))
-    )
-    if not spec.shape.is_compatible_with(shape) or (
-        dtype_name != spec.dtype.name and str(np.dtype(spec.dtype._np)) != dtype_name
-    ):
-        raise TypeError(
-            f"Binding inputs to tf.function failed due to `Can not cast {value!r} to {spec}`. "
-            f"Received args: {value!r}"
-        )
+            value = _wrap(to_array(value))
+        except (TypeError, ValueError):
+            return f"Can not cast {value!r} to {spec}"
+    got = TensorSpec(value.shape, value.dtype)
+    if spec.shape.is_compatible_with(got.shape) and got.dtype == spec.dtype:
+        return None
+    return f"Can not cast {got} to {spec}"
 
 
 def function(

@@ -434,3 +434,20 @@ def test_keras_fit_runs_its_steps_as_traced_functions():
     assert traced[0].test_function.eager_reason(batch) is None
     assert traced[1] == eager[1] and traced[2] == eager[2]
     np.testing.assert_array_equal(traced[3], eager[3])
+
+
+def test_an_input_signature_converts_python_values_and_names_what_does_not_fit():
+    @tf.function(input_signature=(tf.TensorSpec(shape=[None], dtype=tf.int32),))
+    def double(x):
+        return x * 2
+
+    assert double([1, 2]).numpy().tolist() == [2, 4]  # a list becomes an int32 tensor
+    with pytest.raises(TypeError) as e:
+        double(tf.constant([1.0]))
+    assert str(e.value).startswith(
+        "Binding inputs to tf.function failed due to `Can not cast TensorSpec(shape=(1,), "
+        "dtype=tf.float32, name=None) to TensorSpec(shape=(None,), dtype=tf.int32, name=None)`."
+    )
+    assert str(e.value).endswith(
+        "for signature: (x: TensorSpec(shape=(None,), dtype=tf.int32, name=None))."
+    )
