@@ -7,10 +7,12 @@ array counts by shape and dtype, a Variable by shape and dtype, a Python value b
 other object by identity; lists, tuples and dicts by their structure.
 
 Where a trace cannot be replayed (Python read a traced value: `if x > 0:`, `x.numpy()`), that
-signature runs the Python function eagerly on every call: the values are TF's, only Python
-side effects repeat. `Function.eager_reason(...)` says why. A shape-relaxed signature (TF's
-`input_signature` with None dimensions, `reduce_retracing`) shares one *public* trace, but
-tapeflow's graphs hold concrete shapes, so a new shape is traced again internally.
+signature runs the Python function eagerly on every call, with Python's print muted: the
+values and the printed output are TF's, only other Python side effects repeat.
+`Function.eager_reason(...)` says why. A shape-relaxed signature (TF's `input_signature` with
+None dimensions, `reduce_retracing`) shares one *public* trace, but tapeflow's graphs hold
+concrete shapes, so a new shape is traced again internally (silently). A first trace that
+makes variables is undone and traced again, as TF does.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ class _Leaf:
 
 def _leaf_key(x: Any, statics: list[Any]) -> tuple[Any, int]:
     if isinstance(x, Tensor):
-        value = x._value
+        value = _graph.raw_get(x)
         return ("T", np.shape(value), value.dtype.str), _Leaf.TENSOR
     if type(x) in _variable_types():
         return ("V", x.shape, x.dtype.name), _Leaf.VARIABLE
@@ -73,12 +75,7 @@ def _leaf_key(x: Any, statics: list[Any]) -> tuple[Any, int]:
         return ("T", np.shape(x), x.dtype.str), _Leaf.TENSOR
     if x is None or isinstance(x, (bool, int, float, complex, str, bytes)):
         return ("P", type(x), x), _Leaf.STATIC
-    try:
-        hash(x)
-    except TypeError:
-        statics.append(x)  # kept alive: its id stays unique while the cache holds the key
-        return ("O", id(x)), _Leaf.STATIC
-    statics.append(x)
+    statics.append(x)  # kept alive with the trace: its id stays unique while the key is used
     return ("O", id(x)), _Leaf.STATIC
 
 
@@ -283,6 +280,8 @@ class Function:
             args = (self._instance, *args)
         if _run_eagerly[0]:
             return self.python_function(*args, **kwargs)
+        if kwargs:
+            args, kwargs = self._canonical(args, kwargs)
         if self.input_signature is not None:
             args = self._check_signature(args, kwargs)
         leaves: list[Any] = []
@@ -309,6 +308,15 @@ class Function:
         graph's would be, and Python's print is muted (TF runs Python only while tracing)."""
         with _silenced_print():
             return _as_outputs(self.python_function(*args, **kwargs))[0]
+
+    def _canonical(self, args: Any, kwargs: Any) -> tuple[Any, Any]:
+        """Arguments given by name moved to their positions, so f(x) and f(a=x) share a
+        trace (TF binds them to the signature the same way)."""
+        try:
+            bound = inspect.signature(self.python_function).bind(*args, **kwargs)
+        except (TypeError, ValueError):
+            return args, kwargs  # the call itself will raise Python's error
+        return bound.args, bound.kwargs
 
     def _visibility(self, key: Any) -> tuple[bool, bool]:
         """(whether this trace is one TF would make, whether its shapes are relaxed).

@@ -18,8 +18,10 @@ FIXTURES = Path(__file__).parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 from snippets import as_tapeflow_prints  # noqa: E402
 
+GUIDES = ["advanced_autodiff", "autodiff", "variable", "intro_to_graphs", "function"]
 
-@pytest.mark.parametrize("guide", ["advanced_autodiff", "autodiff", "variable", "intro_to_graphs"])
+
+@pytest.mark.parametrize("guide", GUIDES)
 def test_guide_prints_what_tensorflow_prints(guide):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
