@@ -70,6 +70,16 @@ class OpSpec:
     custom: Callable[[list[np.ndarray]], None] | None = None  # replaces the generic checks
 
 
+def draw_arrays(spec: OpSpec, shapes: Any, rng: np.random.Generator) -> list[np.ndarray]:
+    """Inputs for a row: one array per shape, from the row's domain and dtype."""
+    lo, hi = spec.domain
+    if spec.dtype is np.bool_:
+        return [rng.random(s) > 0.5 for s in shapes]
+    if np.dtype(spec.dtype).kind == "i":
+        return [rng.integers(-8, 8, s).astype(spec.dtype) for s in shapes]
+    return [rng.uniform(lo, hi, s).astype(spec.dtype) for s in shapes]
+
+
 def _var_read_check(arrays: list[np.ndarray]) -> None:
     v = tf.Variable(arrays[0])
     with tf.GradientTape() as tape:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from op_specs import SPECS
+from op_specs import SPECS, draw_arrays
 
 import tapeflow as tf
 
@@ -36,15 +36,6 @@ def test_snippet_prints_what_tf_printed(name):
 READS_VALUES = {"DenseBincount", "LowerBound", "UpperBound"}
 RANDOM = {"RandomShuffle", "RandomStandardNormal", "TruncatedNormal", "RandomUniform"}
 RANDOM |= {"RandomUniformInt"}
-
-
-def _draw(spec, shapes, rng):
-    lo, hi = spec.domain
-    if spec.dtype is np.bool_:
-        return [rng.random(s) > 0.5 for s in shapes]
-    if np.dtype(spec.dtype).kind == "i":
-        return [rng.integers(-8, 8, s).astype(spec.dtype) for s in shapes]
-    return [rng.uniform(lo, hi, s).astype(spec.dtype) for s in shapes]
 
 
 def _forward_and_gradient(spec):
@@ -73,7 +64,7 @@ def test_a_traced_op_replays_exactly(spec, data):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
     body = _forward_and_gradient(spec)
     f = tf.function(body)
-    first, second = _draw(spec, shapes, rng), _draw(spec, shapes, rng)
+    first, second = draw_arrays(spec, shapes, rng), draw_arrays(spec, shapes, rng)
     f(*[tf.constant(a) for a in first])
     args = [tf.constant(a) for a in second]
     got, want = f(*args), body(*args)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from op_specs import SPECS, OpSpec
+from op_specs import SPECS, OpSpec, draw_arrays
 
 import tapeflow as tf
 from tapeflow.op import REGISTRY
@@ -21,12 +21,7 @@ def test_every_registered_op_has_a_row():
 def _draw_inputs(spec: OpSpec, data: st.DataObject) -> list[np.ndarray]:
     shapes = data.draw(spec.shapes, label="shapes")
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
-    lo, hi = spec.domain
-    if spec.dtype is np.bool_:
-        return [rng.random(s) > 0.5 for s in shapes]
-    if np.dtype(spec.dtype).kind == "i":
-        return [rng.integers(-8, 8, s).astype(spec.dtype) for s in shapes]
-    return [rng.uniform(lo, hi, s).astype(spec.dtype) for s in shapes]
+    return draw_arrays(spec, shapes, rng)
 
 
 class _Counting:
