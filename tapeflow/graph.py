@@ -237,7 +237,8 @@ class TracedTensor(Tensor):
     """A Tensor produced while tracing: its data is only available to ops (see Probe).
 
     Printing shows the symbolic form TF prints inside tf.function: `Tensor("x:0", shape=(),
-    dtype=float32)`. At the end of the trace every TracedTensor becomes a plain Tensor again.
+    dtype=float32)`. When the trace ends, the function's results become plain Tensors and the
+    rest SymbolicTensors (see Tracer.finish).
     """
 
     __slots__ = ()
