@@ -12,9 +12,10 @@ from tapeflow.keras.serialization import keras_defaults
 from tapeflow.ops import conv as _conv
 from tapeflow.ops import nn as _nn
 from tapeflow.ops import pooling as _pooling
-from tapeflow.ops.array import reshape
-from tapeflow.ops.math import cast
-from tapeflow.ops.reduce import reduce_max, reduce_mean
+from tapeflow.ops.array import expand_dims, reshape
+from tapeflow.ops.logic import not_equal
+from tapeflow.ops.math import cast, truediv, where
+from tapeflow.ops.reduce import reduce_max, reduce_mean, reduce_sum
 from tapeflow.tape import add
 from tapeflow.tensor import convert_to_tensor
 
@@ -195,12 +196,28 @@ class GlobalMaxPooling2D(GlobalAveragePooling2D):
 
 
 class GlobalAveragePooling1D(GlobalAveragePooling2D):
-    """The mean over the steps: (batch, steps, features) -> (batch, features)."""
+    """The mean over the steps: (batch, steps, features) -> (batch, features); with a mask
+    (from `Embedding(mask_zero=True)` or `Masking`), the mean of the unmasked steps.
 
-    _keras_call_mask = True
+    >>> import tapeflow as tf
+    >>> emb = tf.keras.layers.Embedding(5, 1, embeddings_initializer="ones", mask_zero=True)
+    >>> print(tf.keras.layers.GlobalAveragePooling1D()(emb(tf.constant([[3, 0, 0]]))))
+    tf.Tensor([[1.]], shape=(1, 1), dtype=float32)
+    """
 
-    def call(self, inputs: Any) -> Any:
-        return reduce_mean(inputs, axis=1, keepdims=self.keepdims)
+    _supports_masking = True
+
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        if mask is None:
+            return reduce_mean(inputs, axis=1, keepdims=self.keepdims)
+        # Keras 3: the sum of the unmasked steps over their number
+        keep = expand_dims(cast(mask, "bool"), 2)
+        total = reduce_sum(where(keep, inputs, 0.0), axis=1, keepdims=self.keepdims)
+        count = reduce_sum(cast(keep, inputs.dtype), axis=1, keepdims=self.keepdims)
+        return truediv(total, count)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return None
 
 
 class GlobalMaxPooling1D(GlobalAveragePooling2D):
@@ -227,12 +244,18 @@ class Reshape(Layer):
 
 
 class Embedding(Layer):
-    """Rows of an (input_dim, output_dim) table, looked up by integer ids.
+    """Rows of an (input_dim, output_dim) table, looked up by integer ids; `mask_zero=True`
+    attaches a mask that is False where the id is 0.
 
     >>> import tapeflow as tf
-    >>> emb = tf.keras.layers.Embedding(10, 3)
-    >>> emb(tf.constant([[1, 2], [3, 4]])).shape
+    >>> emb = tf.keras.layers.Embedding(10, 3, mask_zero=True)
+    >>> y = emb(tf.constant([[1, 2], [3, 0]]))
+    >>> y.shape
     TensorShape([2, 2, 3])
+    >>> print(y._keras_mask)
+    tf.Tensor(
+    [[ True  True]
+     [ True False]], shape=(2, 2), dtype=bool)
     """
 
     def __init__(
@@ -278,3 +301,7 @@ class Embedding(Layer):
             "mask_zero": self.mask_zero,
             **keras_defaults("quantization_config"),
         }
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        # mask_zero: id 0 is padding, and the steps holding it are masked
+        return not_equal(inputs, 0) if self.mask_zero else None

@@ -28,10 +28,13 @@ from tapeflow.keras.serialization import keras_defaults, serialize_dtype, suppor
 from tapeflow.keras.variables import Variable, auto_name, name_scope, standardize_dtype
 from tapeflow.module import Module
 from tapeflow.op import variable_types
+from tapeflow.ops import logic as _logic
 from tapeflow.ops import math as _math
 from tapeflow.ops import nn as _nn
+from tapeflow.ops import reduce as _reduce
 from tapeflow.ops.array import reshape
 from tapeflow.ops.linalg import matmul
+from tapeflow.ops.transcendental import exp
 from tapeflow.tape import add
 from tapeflow.tensor import _CONVERTERS, Tensor, constant, convert_to_tensor
 
@@ -39,6 +42,7 @@ __all__ = [
     "Layer",
     "InputLayer",
     "InputSpec",
+    "Masking",
     "Dense",
     "Flatten",
     "Dropout",
@@ -85,6 +89,8 @@ class KerasTensor:
         self.dtype = dtype
         self.name = name or auto_name("keras_tensor")
         self._history = history  # the node that made it and its index among the outputs
+        # the symbolic mask (a boolean KerasTensor) the layer that made it attached, as Keras's
+        self._keras_mask: KerasTensor | None = None
 
     def __repr__(self) -> str:
         return (
@@ -166,15 +172,110 @@ class InputSpec:
 
 
 def _to_input(x: Any, dtype: str) -> Any:
-    """Keras's input conversion: arrays become tensors and floats take the layer's dtype."""
+    """Keras's input conversion: arrays become tensors and floats take the layer's dtype (a
+    converted tensor keeps its Keras mask)."""
     if isinstance(x, (list, tuple)) and not isinstance(x, Tensor):
         return type(x)(_to_input(v, dtype) for v in x)
     if isinstance(x, (Tensor, np.ndarray)) or type(x) in variable_types:
         t = convert_to_tensor(x)
         if t.dtype.is_floating and t.dtype.name != dtype:
-            return _math.cast(t, dtype)
+            cast = _math.cast(t, dtype)
+            set_keras_mask(cast, get_keras_mask(x))
+            return cast
         return t
     return x
+
+
+# -- Keras masks ------------------------------------------------------------------------------
+#
+# Keras 3 keeps a tensor's mask in its `_keras_mask` attribute. tapeflow's Tensor has slots, so
+# the masks live here, keyed by the tensor's id and dropped when the tensor is collected; the
+# `_keras_mask` property below reads and writes this table.
+
+_masks: dict[int, tuple[Any, Any]] = {}
+
+
+def get_keras_mask(x: Any) -> Any:
+    """The Keras mask attached to `x` (a boolean tensor), or None."""
+    entry = _masks.get(id(x))
+    return entry[1] if entry is not None and entry[0]() is x else None
+
+
+def set_keras_mask(x: Any, mask: Any) -> None:
+    """Attaches `mask` to the tensor `x` (None removes it), as Keras's `set_keras_mask`."""
+    key = id(x)
+    if mask is None:
+        _masks.pop(key, None)
+        return
+    if not isinstance(x, Tensor):
+        return
+
+    def forget(ref: Any, key: int = key) -> None:
+        entry = _masks.get(key)
+        if entry is not None and entry[0] is ref:
+            del _masks[key]
+
+    _masks[key] = (weakref.ref(x, forget), mask)
+
+
+def _keras_mask(self: Tensor) -> Any:
+    mask = get_keras_mask(self)
+    if mask is None:  # as a TF tensor without one
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '_keras_mask'")
+    return mask
+
+
+# `tensor._keras_mask`, which Keras's masking guide prints
+Tensor._keras_mask = property(_keras_mask, set_keras_mask)  # type: ignore[attr-defined]
+
+
+def _mask_of(value: Any) -> Any:
+    """The masks of `value`'s tensors, in its structure (None where a tensor has none)."""
+    if isinstance(value, dict):
+        return {k: _mask_of(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_mask_of(v) for v in value)
+    return get_keras_mask(value)
+
+
+def _is_tensor_argument(value: Any) -> bool:
+    """Keras's test for a call argument that is a tensor or a structure of tensors."""
+    if isinstance(value, Tensor):
+        return True
+    if isinstance(value, (list, tuple, dict)) and len(value) > 0:
+        leaves = list(_leaves(value))
+        return all(v is None or isinstance(v, Tensor) for v in leaves)
+    return False
+
+
+class _CallSpec:
+    """What `Layer.__call__` needs of a layer class's `call`, `build` and `compute_mask`."""
+
+    def __init__(self, cls: type) -> None:
+        sig = inspect.signature(cls.call)  # type: ignore[attr-defined]
+        params = list(sig.parameters.values())[1:]  # without self
+        self.signature = sig.replace(parameters=params)
+        variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        self.variadic = {p.name for p in params if p.kind in variadic}
+        self.names = {p.name for p in params} - self.variadic
+        build = list(inspect.signature(cls.build).parameters)[1:]  # type: ignore[attr-defined]
+        # a build taking several shapes (MultiHeadAttention's query_shape, value_shape, ...)
+        self.build_shapes = build if len(build) > 1 else None
+        self.computes_mask = cls.compute_mask is not Layer.compute_mask  # type: ignore[attr-defined]
+
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The arguments by name, as `call` would receive them (TypeError if they do not fit)."""
+        return dict(self.signature.bind(*args, **kwargs).arguments)
+
+
+_call_specs: dict[type, _CallSpec] = {}
+
+
+def _call_spec(cls: type) -> _CallSpec:
+    spec = _call_specs.get(cls)
+    if spec is None:
+        spec = _call_specs[cls] = _CallSpec(cls)
+    return spec
 
 
 _accepts_cache: dict[tuple[type, str], bool] = {}
@@ -215,6 +316,8 @@ class Layer(Module):
         "_compile_arguments",  # a model's (its optimizer is tracked as `optimizer`)
         "_losses",
     }
+    # Keras: a layer supports masking when it defines `compute_mask` or says so
+    _supports_masking: bool | None = None
 
     # Whether Keras's `call` of this layer takes a `mask` that tapeflow's does not: a
     # functional config records `mask: None` with each call of it on one tensor argument, as
@@ -554,18 +657,42 @@ class Layer(Module):
     def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         return inputs
 
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The mask of the outputs, given the inputs and their mask; by default the mask of
+        the first input, passed through (Keras 3)."""
+        return mask
+
+    @property
+    def supports_masking(self) -> bool:
+        """Whether the layer passes masks on (through `compute_mask`); if not, a masked input
+        warns that the mask is lost, as in Keras."""
+        value = self._supports_masking
+        return _call_spec(type(self)).computes_mask if value is None else value
+
+    @supports_masking.setter
+    def supports_masking(self, value: bool) -> None:
+        self._supports_masking = bool(value)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not args:
+        if not args and not kwargs:
             raise ValueError(f"Layer '{self.name}' was called without an input.")
         if any(isinstance(x, KerasTensor) for x in _leaves([args, kwargs])):
             return self._symbolic_call(args, kwargs)
         args = tuple(_to_input(a, self.dtype) for a in args)
         training = kwargs.pop("training", None)
+        if kwargs:
+            kwargs = {k: _to_input(v, self.dtype) for k, v in kwargs.items()}
         if training is None and _training:
             training = _training[-1]
         if _accepts(type(self), "training") and training is not None:
             kwargs["training"] = training
-        first = args[0]
+        spec = _call_spec(type(self))
+        masked = bool(_masks) or kwargs.get("mask") is not None
+        bound: dict[str, Any] = {}
+        if masked or not args or (spec.build_shapes and not self.built):
+            bound = spec.bind(args, kwargs)
+        first = args[0] if args else next(iter(bound.values()))
+        previous_mask = self._populate_masks(spec, bound, kwargs, first) if masked else None
         shape = tuple(first.shape.as_list()) if isinstance(first, Tensor) else None
         entry = not _calls
         _calls.append(self)
@@ -573,7 +700,11 @@ class Layer(Module):
             with name_scope(self.name, caller=self):
                 self._check_input(shape)
                 if not self.built:
-                    self.build(shape if shape is not None else _shapes(first))
+                    if spec.build_shapes:
+                        shapes = {f"{k}_shape": _shapes(v) for k, v in bound.items()}
+                        self.build(**{k: shapes[k] for k in spec.build_shapes if k in shapes})
+                    else:
+                        self.build(shape if shape is not None else _shapes(first))
                     self.built = True
                     self._check_input(shape)  # build may have fixed sizes (Dense: the last axis)
                 if entry:
@@ -585,6 +716,19 @@ class Layer(Module):
                     _training.pop()
             if self.activity_regularizer is not None:
                 self._add_activity_losses(outputs)
+            if not (masked or spec.computes_mask):  # no mask in or out: the common case
+                return outputs
+            if self.supports_masking:
+                self._set_mask_metadata(first, outputs, previous_mask)
+            elif any(m is not None for m in _leaves(previous_mask)):
+                warnings.warn(
+                    f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input "
+                    "with a mask attached to it. However, this layer does not support masking "
+                    "and will therefore destroy the mask information. Downstream layers will "
+                    "not see the mask.",
+                    UserWarning,
+                    stacklevel=2,
+                )
             return outputs
         finally:
             _calls.pop()
@@ -600,13 +744,55 @@ class Layer(Module):
                     loss = _math.divide_no_nan(loss, batch)
                 self.add_loss(loss)
 
+    def _populate_masks(
+        self, spec: _CallSpec, bound: dict[str, Any], kwargs: dict[str, Any], first: Any
+    ) -> Any:
+        """Keras's mask arguments: with one tensor argument, its masks become `mask`; with
+        several, each one's masks become `<name>_mask` where `call` takes that. Returns the
+        mask passed on to `compute_mask` (`mask`, else the first argument's)."""
+
+        def unset(name: str) -> bool:
+            return bound.get(name) is None and (name not in bound or name in kwargs)
+
+        tensors = {
+            k: v for k, v in bound.items() if k not in spec.variadic and _is_tensor_argument(v)
+        }
+        if len(tensors) == 1:
+            if "mask" in spec.names and unset("mask"):
+                kwargs["mask"] = _mask_of(next(iter(tensors.values())))
+        else:
+            for name, value in tensors.items():
+                if f"{name}_mask" in spec.names and unset(f"{name}_mask"):
+                    kwargs[f"{name}_mask"] = _mask_of(value)
+        given = kwargs.get("mask")
+        return given if given is not None else _mask_of(first)
+
+    def _set_mask_metadata(self, inputs: Any, outputs: Any, previous_mask: Any) -> None:
+        """Attaches `compute_mask`'s masks to the outputs that have none yet."""
+        flat = list(_leaves(outputs))
+        if all(get_keras_mask(t) is not None for t in flat):
+            return
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        for t, mask in zip(flat, _leaves(masks)):
+            if mask is not None and get_keras_mask(t) is None:
+                set_keras_mask(t, mask)
+
     def _symbolic_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         # Keras traces the layer on the KerasTensors; running it once on a batch of one zero
         # input builds it the same way and gives the output shapes and dtypes
         batch = next(k for k in _leaves([args, kwargs]) if isinstance(k, KerasTensor)).shape[0]
 
+        concrete: list[tuple[KerasTensor, Tensor]] = []
+
         def zeros(k: KerasTensor) -> Tensor:
-            return constant(np.zeros([1 if d is None else d for d in k.shape], k.dtype))
+            z = constant(np.zeros([1 if d is None else d for d in k.shape], k.dtype))
+            if k._keras_mask is not None:  # a masked input: an all-True mask of its shape
+                shape = [1 if d is None else d for d in k._keras_mask.shape]
+                set_keras_mask(z, constant(np.ones(shape, bool)))
+            concrete.append((k, z))
+            return z
 
         if not self.built:  # Keras's build_config: the symbolic shapes
             self.__dict__["_pending_build_shape"] = _shapes(args[0])
@@ -616,6 +802,9 @@ class Layer(Module):
         finally:
             _symbolic_batch.pop()
         self._clear_losses()  # the stand-in run's losses are not a call's (Keras: symbolic)
+        for k, z in concrete:  # a layer that takes its inputs' masks off (MultiHeadAttention)
+            if get_keras_mask(z) is None:
+                k._keras_mask = None
         node = Node(self, args, kwargs)
 
         def symbolic(t: Any) -> Any:
@@ -624,6 +813,9 @@ class Layer(Module):
             if isinstance(t, (list, tuple)):
                 return type(t)(symbolic(v) for v in t)
             k = KerasTensor((batch, *t.shape.as_list()[1:]), t.dtype.name)
+            mask = get_keras_mask(t)
+            if mask is not None:
+                k._keras_mask = KerasTensor((batch, *mask.shape.as_list()[1:]), "bool", "mask")
             k._history = (node, len(node.outputs))
             node.outputs.append(k)
             return k
@@ -800,6 +992,33 @@ def _zeros(shape: Any, dtype: str) -> Any:
     return constant(np.zeros([1 if d is None else d for d in shape], dtype))
 
 
+class Masking(Layer):
+    """Masks the steps (axis 1) whose features all equal `mask_value`: their outputs are 0
+    and the mask it attaches skips them in the layers after it (LSTM, pooling, attention).
+
+    >>> import tapeflow as tf
+    >>> x = tf.constant([[[1.0, 2.0], [0.0, 0.0], [3.0, 0.0]]])
+    >>> print(tf.keras.layers.Masking()(x)._keras_mask)
+    tf.Tensor([[ True False  True]], shape=(1, 3), dtype=bool)
+    """
+
+    _supports_masking = True
+
+    def __init__(self, mask_value: Any = 0.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mask_value = mask_value
+        self.built = True
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return _reduce.reduce_any(_logic.not_equal(inputs, self.mask_value), axis=-1)
+
+    def call(self, inputs: Any) -> Any:
+        keep = _reduce.reduce_any(_logic.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)
+        outputs = _math.where(keep, inputs, 0.0)
+        set_keras_mask(outputs, reshape(keep, keep.shape.as_list()[:-1]))
+        return outputs
+
+
 class Dense(Layer):
     """`activation(inputs @ kernel + bias)` over the last axis of the inputs.
 
@@ -810,6 +1029,8 @@ class Dense(Layer):
     >>> layer.kernel.shape, layer.bias.shape
     (TensorShape([3, 2]), TensorShape([2]))
     """
+
+    _supports_masking = True
 
     def __init__(
         self,
@@ -899,6 +1120,8 @@ class Dropout(Layer):
     """When called with `training=True`, zeros each input with probability `rate` and scales
     the rest by `1 / (1 - rate)`; otherwise the identity."""
 
+    _supports_masking = True
+
     def __init__(
         self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs: Any
     ) -> None:
@@ -928,6 +1151,8 @@ class Dropout(Layer):
 class ReLU(Layer):
     """`min(max(x, 0), max_value)`, with slope `negative_slope` below 0."""
 
+    _supports_masking = True
+
     def __init__(
         self, max_value: float | None = None, negative_slope: float = 0.0, **kwargs: Any
     ) -> None:
@@ -956,6 +1181,8 @@ class ReLU(Layer):
 class Activation(Layer):
     """Applies an activation, given by name (`"relu"`) or as a function."""
 
+    _supports_masking = True
+
     def __init__(self, activation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -969,19 +1196,39 @@ class Activation(Layer):
 
 
 class Softmax(Layer):
-    """softmax over `axis` (the last by default); a `mask` gives masked entries probability 0."""
+    """softmax over `axis` (the last by default, or a list of axes); a `mask` gives masked
+    entries probability 0."""
 
-    def __init__(self, axis: int = -1, **kwargs: Any) -> None:
+    _supports_masking = True
+
+    def __init__(self, axis: Any = -1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.axis = axis
         self.built = True
 
     def call(self, inputs: Any, mask: Any = None) -> Any:
         x = convert_to_tensor(inputs)
-        if mask is not None:  # Keras: a large negative number where the mask is False
-            keep = _math.cast(convert_to_tensor(mask), x.dtype)
-            x = add(x, _math.multiply(_math.subtract(1.0, keep), -1e9))
-        return _nn.softmax(x, axis=self.axis)
+        if mask is not None:  # Keras 3: -1e9 where the mask is False, and 0 there after
+            mask = convert_to_tensor(mask)
+            if mask.ndim > x.ndim or any(
+                m not in (1, i) for m, i in zip(mask.shape[::-1], x.shape[::-1])
+            ):
+                raise ValueError(
+                    "The `mask` must be broadcastable to `inputs`. Each mask dimension must "
+                    f"be 1 or match the corresponding input dimension. Received: "
+                    f"inputs.shape={tuple(x.shape)}, mask.shape={tuple(mask.shape)}"
+                )
+            if mask.dtype.name != "bool":
+                mask = _logic.greater(mask, 0.5)
+            x = _math.where(mask, x, -3e4 if x.dtype.name == "float16" else -1e9)
+        axes = self.axis if isinstance(self.axis, (list, tuple)) else [self.axis]
+        if len(axes) > 1:  # Keras: exp(x - logsumexp(x))
+            y = exp(_math.subtract(x, _reduce.reduce_logsumexp(x, axes, keepdims=True)))
+        else:
+            y = _nn.softmax(x, axis=axes[0])
+        if mask is not None:
+            y = _math.where(mask, y, 0.0)
+        return y
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "axis": self.axis}
@@ -1021,6 +1268,7 @@ class BatchNormalization(Layer):
     """
 
     _keras_call_mask = True
+    _supports_masking = True
 
     def __init__(
         self,
@@ -1126,6 +1374,8 @@ class BatchNormalization(Layer):
 class LayerNormalization(Layer):
     """Normalises each example over `axis` (the last by default), then scales by `gamma` and
     shifts by `beta` (Keras 3's arithmetic: `x * inv + (beta - mean * inv)`)."""
+
+    _supports_masking = True
 
     def __init__(
         self,

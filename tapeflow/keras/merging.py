@@ -8,7 +8,10 @@ from typing import Any
 
 from tapeflow.keras.layers import Layer
 from tapeflow.ops import math as _math
-from tapeflow.ops.array import concat
+from tapeflow.ops.array import concat, expand_dims
+from tapeflow.ops.constructors import ones_like, zeros_like
+from tapeflow.ops.logic import logical_or
+from tapeflow.ops.reduce import reduce_any
 from tapeflow.tape import add
 
 __all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"]
@@ -16,6 +19,14 @@ __all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Conc
 
 class _Merge(Layer):
     """Combines a list of at least two same-shaped tensors element by element."""
+
+    _supports_masking = True
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        # Keras 3: a step is kept where any input keeps it; an unmasked input drops the mask
+        if mask is None or any(m is None for m in mask):
+            return None
+        return reduce(logical_or, mask)
 
     def call(self, inputs: Any) -> Any:
         if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
@@ -93,3 +104,18 @@ class Concatenate(_Merge):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "axis": self.axis}
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        # Keras 3: the inputs' masks (all True for an unmasked input), widened to the inputs'
+        # shapes, joined along `axis` and reduced with `any` over the last axis
+        if mask is None or all(m is None for m in mask):
+            return None
+        masks = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                masks.append(ones_like(x, dtype="bool"))
+            elif m.ndim < x.ndim:
+                masks.append(logical_or(expand_dims(m, -1), zeros_like(x, dtype="bool")))
+            else:
+                masks.append(m)
+        return reduce_any(concat(masks, axis=self.axis), axis=-1)

@@ -13,7 +13,15 @@ import numpy as np
 from tapeflow.keras import layers as _layers_module
 from tapeflow.keras import saving
 from tapeflow.keras.compiled import flatten, pack_sequence_as
-from tapeflow.keras.layers import InputLayer, KerasTensor, Layer, Node, _map
+from tapeflow.keras.layers import (
+    InputLayer,
+    KerasTensor,
+    Layer,
+    Node,
+    _map,
+    get_keras_mask,
+    set_keras_mask,
+)
 from tapeflow.keras.serialization import (
     deserialize_keras_object,
     serialize_dtype,
@@ -399,7 +407,9 @@ class Sequential(Model):
         self._clear_losses()  # the zero input's activity losses are not a call's
         self.built = True
 
-    def call(self, inputs: Any, training: bool | None = None) -> Any:
+    def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
+        if mask is not None:  # Keras: the mask goes onto the input, for the layers to read
+            set_keras_mask(inputs, mask)
         x = inputs
         for layer in self._layers:
             x = layer(x, training=training)
@@ -498,14 +508,19 @@ class Functional(Model):
         shapes = [k.shape for k in self.outputs]
         return shapes[0] if isinstance(self._outputs_struct, KerasTensor) else shapes
 
-    def call(self, inputs: Any, training: bool | None = None) -> Any:
+    def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         given = flatten(inputs)
         if len(given) != len(self.inputs):
             raise ValueError(
                 "Function was called with an invalid input structure. Expected input "
                 f"structure: {self._inputs_struct}\nReceived input structure: {inputs}"
             )
-        values = {id(k): _as_tensor(v, k.dtype) for k, v in zip(self.inputs, given)}
+        masks = [None] * len(given) if mask is None else flatten(mask)
+        values = {}
+        for k, v, m in zip(self.inputs, given, masks):
+            values[id(k)] = t = _as_tensor(v, k.dtype)
+            # an input's Keras mask (or the one passed) stays with it, for the layers to read
+            set_keras_mask(t, get_keras_mask(v) if m is None else m)
         for node in self._nodes:
             if node.inputs and all(id(k) in values for k in node.inputs):
                 # `training` reaches the layers through Layer.__call__
