@@ -1,7 +1,7 @@
 """Keras layers for sequences run under real TF (fixtures/make_keras_layers_fixtures.py) and
 under tapeflow (test_keras_layers.py): masks (Embedding's `mask_zero`, Masking, their
-propagation through layers, models and pooling). Each case takes the module as `tf` and
-returns named results.
+propagation through layers, models, pooling and recurrent layers) and RNN dropout at
+inference. Each case takes the module as `tf` and returns named results.
 
 Weights are set with `set_weights` from their shapes and layers are named, so results do not
 depend on random streams or on how many layers were made before. Gradients are taken with a
@@ -13,6 +13,9 @@ import warnings
 import numpy as np
 
 SEQ = np.sin(np.arange(30, dtype=np.float32) * 1.3).reshape(2, 5, 3)
+# step masks: right padding, and holes (the first step masked, a masked step between two kept)
+RIGHT = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=bool)
+HOLES = np.array([[0, 1, 0, 1, 1], [1, 0, 0, 1, 0]], dtype=bool)
 IDS = np.array([[4, 2, 7, 0, 0], [3, 0, 5, 1, 0]], dtype=np.int32)
 
 
@@ -29,6 +32,33 @@ def _fill(layer, scale=0.5):
 def _mask(t):
     """The Keras mask attached to `t`, or None."""
     return getattr(t, "_keras_mask", None)
+
+
+def _loss(tf, outputs):
+    """A scalar that weighs every output differently, so each gradient is checked."""
+    flat = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    return sum(tf.reduce_sum(o * o + o * (j + 1)) for j, o in enumerate(flat))
+
+
+def _run(tf, layer, inputs, **kwargs):
+    """The layer's outputs on `inputs` (a list of arrays or tensors, the layer's positional
+    arguments) and the gradients with respect to the float inputs and trainable weights."""
+    tensors = [tf.constant(x) for x in inputs]
+    layer(*tensors, **kwargs)
+    _fill(layer)
+    tensors = [tf.constant(x) for x in inputs]
+    floats = [t for t in tensors if t.dtype.is_floating]
+    with tf.GradientTape() as tape:
+        tape.watch(floats)
+        out = layer(*tensors, **kwargs)
+        loss = _loss(tf, out)
+    grads = tape.gradient(loss, [*floats, *layer.trainable_variables])
+    return {
+        "out": list(out) if isinstance(out, (list, tuple)) else [out],
+        "grads": [tf.convert_to_tensor(g) for g in grads],
+        "paths": [v.path for v in layer.weights],
+        "shapes": [v.shape.as_list() for v in layer.weights],
+    }
 
 
 def _warnings(fn):
@@ -108,6 +138,157 @@ def masked_pooling_and_merges(tf):
     }
 
 
+def _masked_rnn_case(make, mask, via_masking=False, initial_state=None):
+    def case(tf):
+        layer = make(tf)
+        x = SEQ.copy()
+        if via_masking:  # masked steps all zeros, so a Masking layer finds the mask
+            x[~mask] = 0.0
+        xt = tf.constant(x)
+        layer(xt, mask=tf.constant(mask))
+        _fill(layer)
+        state = None if initial_state is None else [tf.constant(s) for s in initial_state]
+        kwargs = {} if state is None else {"initial_state": state}
+        with tf.GradientTape() as tape:
+            tape.watch(xt)
+            if via_masking:
+                out = layer(tf.keras.layers.Masking(name="masking_r")(xt), **kwargs)
+            else:
+                out = layer(xt, mask=tf.constant(mask), **kwargs)
+            loss = _loss(tf, out)
+        grads = tape.gradient(loss, [xt, *layer.trainable_variables])
+        flat = list(out) if isinstance(out, (list, tuple)) else [out]
+        return {"out": flat, "grads": grads, "masks": [_mask(o) for o in flat]}
+
+    return case
+
+
+H0 = np.cos(np.arange(8, dtype=np.float32)).reshape(2, 4) * 0.5
+C0 = np.sin(np.arange(8, dtype=np.float32)).reshape(2, 4)
+MASKED_RNN_CASES = {
+    "lstm_sequences_state": (
+        lambda tf: tf.keras.layers.LSTM(4, return_sequences=True, return_state=True, name="ml_a"),
+        HOLES,
+    ),
+    "lstm_last_backwards_initial_state": (
+        lambda tf: tf.keras.layers.LSTM(4, go_backwards=True, return_state=True, name="ml_b"),
+        HOLES,
+        False,
+        [H0, C0],
+    ),
+    "lstm_masking_layer": (
+        lambda tf: tf.keras.layers.LSTM(4, return_sequences=True, name="ml_c"),
+        RIGHT,
+        True,
+    ),
+    "lstm_zero_output": (
+        lambda tf: tf.keras.layers.LSTM(
+            4, return_sequences=True, zero_output_for_mask=True, name="ml_d"
+        ),
+        HOLES,
+    ),
+    "gru_sequences_state": (
+        lambda tf: tf.keras.layers.GRU(4, return_sequences=True, return_state=True, name="mg_a"),
+        HOLES,
+    ),
+    "gru_reset_before_backwards": (
+        lambda tf: tf.keras.layers.GRU(
+            4, reset_after=False, go_backwards=True, return_sequences=True, name="mg_b"
+        ),
+        RIGHT,
+    ),
+    "gru_last_masking_layer": (lambda tf: tf.keras.layers.GRU(4, name="mg_c"), HOLES, True),
+    "simple_rnn_sequences": (
+        lambda tf: tf.keras.layers.SimpleRNN(4, return_sequences=True, name="ms_a"),
+        HOLES,
+    ),
+    "simple_rnn_backwards_state": (
+        lambda tf: tf.keras.layers.SimpleRNN(4, go_backwards=True, return_state=True, name="ms_b"),
+        RIGHT,
+        False,
+        [H0],
+    ),
+    "bidirectional_lstm_concat": (
+        lambda tf: tf.keras.layers.Bidirectional(
+            tf.keras.layers.LSTM(4, return_sequences=True, name="lstm"), name="mb_a"
+        ),
+        HOLES,
+    ),
+    "bidirectional_gru_last": (
+        lambda tf: tf.keras.layers.Bidirectional(
+            tf.keras.layers.GRU(4, name="gru"), merge_mode="sum", name="mb_b"
+        ),
+        HOLES,
+        True,
+    ),
+    "bidirectional_simple_rnn_none_state": (
+        lambda tf: tf.keras.layers.Bidirectional(
+            tf.keras.layers.SimpleRNN(4, return_sequences=True, return_state=True, name="srnn"),
+            merge_mode=None,
+            name="mb_c",
+        ),
+        RIGHT,
+    ),
+}
+
+
+def masked_models(tf):
+    """Embedding(mask_zero=True) in front of recurrent layers and pooling, in a Sequential and
+    a functional model: the mask travels from layer to layer."""
+    seq = tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(5,), dtype="int32"),
+            tf.keras.layers.Embedding(8, 3, mask_zero=True, name="s_emb"),
+            tf.keras.layers.LSTM(4, return_sequences=True, name="s_lstm"),
+            tf.keras.layers.GRU(3, name="s_gru"),
+            tf.keras.layers.Dense(1, name="s_out"),
+        ],
+        name="masked_seq",
+    )
+    _fill(seq)
+    ids = tf.keras.Input(shape=(5,), dtype="int32", name="f_ids")
+    e = tf.keras.layers.Embedding(8, 3, mask_zero=True, name="f_emb")(ids)
+    h = tf.keras.layers.Bidirectional(
+        tf.keras.layers.SimpleRNN(2, return_sequences=True, name="rnn"), name="f_bi"
+    )(e)
+    d = tf.keras.layers.Dense(3, activation="tanh", name="f_dense")(h)
+    pooled = tf.keras.layers.GlobalAveragePooling1D(name="f_gap")(d)
+    fn = tf.keras.Model(ids, tf.keras.layers.Dense(2, name="f_out")(pooled), name="masked_fn")
+    _fill(fn)
+    x = tf.constant(IDS)
+    with tf.GradientTape(persistent=True) as tape:
+        ys, yf = seq(x), fn(x)
+        ls, lf = tf.reduce_sum(ys**2), tf.reduce_sum(yf**2)
+    gs = [tf.convert_to_tensor(g) for g in tape.gradient(ls, seq.trainable_variables)]
+    gf = [tf.convert_to_tensor(g) for g in tape.gradient(lf, fn.trainable_variables)]
+    lstm_only = tf.keras.Sequential(seq.layers[:2], name="masked_part")
+    part = lstm_only(x)
+    # a mask passed to a model's call goes onto its input
+    inp = tf.keras.Input(shape=(5, 3), name="g_in")
+    given = tf.keras.Model(inp, tf.keras.layers.GRU(2, name="g_gru")(inp), name="given")
+    _fill(given)
+    given_seq = tf.keras.Sequential([tf.keras.layers.LSTM(2, name="g_lstm")], name="given_seq")
+    given_seq(tf.constant(SEQ))
+    _fill(given_seq)
+    given_out, given_warnings = _warnings(
+        lambda: [
+            given(tf.constant(SEQ), mask=tf.constant(HOLES)),
+            given_seq(tf.constant(SEQ), mask=tf.constant(RIGHT)),
+        ]
+    )
+    return {
+        "given": given_out,
+        "given_warnings": given_warnings,
+        "seq": ys,
+        "fn": yf,
+        "seq_grads": gs,
+        "fn_grads": gf,
+        "part": part,
+        "part_mask": _mask(part),
+        "seq_mask": _mask(ys),
+    }
+
+
 def masking_guide(tf):
     """Keras's "Understanding masking & padding" guide: the masks Embedding and Masking make,
     and custom layers that pass masks on (`supports_masking`), make them (`compute_mask`) and
@@ -181,11 +362,54 @@ def masking_guide(tf):
     }
 
 
+def masked_model_fit(tf):
+    """`fit` on a model whose Embedding masks its padding: the losses of each epoch."""
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(5,), dtype="int32"),
+            tf.keras.layers.Embedding(8, 3, mask_zero=True, name="fe"),
+            tf.keras.layers.LSTM(3, name="fl"),
+            tf.keras.layers.Dense(1, name="fd"),
+        ],
+        name="masked_fit",
+    )
+    _fill(model)
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.1), loss="mse")
+    x = np.concatenate([IDS, IDS[::-1], IDS % 3], 0)
+    y = np.float32([[0.5], [-0.2], [0.1], [0.3], [-0.4], [0.0]])
+    history = model.fit(x, y, batch_size=2, epochs=3, shuffle=False, verbose=0)
+    return {
+        "loss": history.history["loss"],
+        "predict": model.predict(x, verbose=0),
+        "weights": model.get_weights(),
+    }
+
+
+def rnn_dropout_at_inference(tf):
+    """Dropout and recurrent dropout change nothing without `training=True`."""
+    out = {}
+    for name, layer in [
+        ("lstm", tf.keras.layers.LSTM(4, dropout=0.3, recurrent_dropout=0.2, name="dl")),
+        ("gru", tf.keras.layers.GRU(4, dropout=0.5, return_sequences=True, name="dg")),
+        ("simple", tf.keras.layers.SimpleRNN(4, recurrent_dropout=0.4, name="ds")),
+    ]:
+        result = _run(tf, layer, [SEQ])
+        out[name] = result["out"]
+        out[f"{name}_grads"] = result["grads"]
+        out[f"{name}_false"] = layer(tf.constant(SEQ), training=False)
+        out[f"{name}_rates"] = [float(layer.dropout), float(layer.recurrent_dropout)]
+    return out
+
+
 CASES = {
     f.__name__: f
     for f in (
         embedding_and_masking_masks,
         masked_pooling_and_merges,
+        masked_models,
         masking_guide,
+        masked_model_fit,
+        rnn_dropout_at_inference,
     )
 }
+CASES.update({f"masked_rnn_{k}": _masked_rnn_case(*v) for k, v in MASKED_RNN_CASES.items()})

@@ -19,9 +19,11 @@ from tapeflow.keras.serialization import (
     keras_defaults,
     serialize_keras_object,
 )
+from tapeflow.ops import constructors as _constructors
 from tapeflow.ops import math as _math
-from tapeflow.ops.array import concat, reshape, reverse, split, stack, unstack
-from tapeflow.ops.constructors import zeros
+from tapeflow.ops import nn as _nn
+from tapeflow.ops.array import concat, expand_dims, reshape, reverse, split, stack, unstack
+from tapeflow.ops.constructors import zeros, zeros_like
 from tapeflow.ops.linalg import matmul
 from tapeflow.tape import add
 from tapeflow.tensor import convert_to_tensor
@@ -96,23 +98,48 @@ class _Cell(Layer):
     def _bias_init(self) -> Any:
         return self.bias_initializer
 
-    def project(self, inputs: Any) -> Any:
-        """inputs (batch, steps, features) @ kernel, as one matmul."""
+    def project(self, inputs: Any, masks: list[Any] | None = None) -> Any:
+        """inputs (batch, steps, features) @ kernel, as one matmul; with dropout, the inputs
+        times the dropout mask of each step (one mask, or one per gate: Keras's
+        implementation 1, which recurrent dropout selects)."""
         batch, steps, features = inputs.shape.as_list()
-        x = matmul(reshape(inputs, [batch * steps, features]), self.kernel)
+
+        def product(x: Any, mask: Any, kernel: Any) -> Any:
+            if mask is not None:
+                x = _math.multiply(x, expand_dims(mask, 1))
+            return matmul(reshape(x, [batch * steps, features]), kernel)
+
+        if masks is None or len(masks) == 1:
+            x = product(inputs, masks[0] if masks else None, self.kernel)
+        else:
+            kernels = split(self.kernel, len(masks), axis=1)
+            x = concat([product(inputs, m, k) for m, k in zip(masks, kernels)], axis=1)
         return reshape(x, [batch, steps, self.gates * self.units])
 
-    def step(self, x: Any, states: list[Any]) -> tuple[Any, list[Any]]:
+    def recurrent(self, h: Any, kernel: Any, masks: list[Any] | None) -> Any:
+        """h @ kernel; with recurrent dropout, h times its mask (per gate if several)."""
+        if masks is None:
+            return matmul(h, kernel)
+        if len(masks) == 1:
+            return matmul(_math.multiply(h, masks[0]), kernel)
+        kernels = split(kernel, len(masks), axis=1)
+        return concat([matmul(_math.multiply(h, m), k) for m, k in zip(masks, kernels)], 1)
+
+    def step(
+        self, x: Any, states: list[Any], masks: list[Any] | None = None
+    ) -> tuple[Any, list[Any]]:
         raise NotImplementedError  # each cell defines it
 
 
 class SimpleRNNCell(_Cell):
-    def project(self, inputs: Any) -> Any:
-        x = super().project(inputs)
+    def project(self, inputs: Any, masks: list[Any] | None = None) -> Any:
+        x = super().project(inputs, masks)
         return x if self.bias is None else add(x, self.bias)
 
-    def step(self, x: Any, states: list[Any]) -> tuple[Any, list[Any]]:
-        h = self.activation(add(x, matmul(states[0], self.recurrent_kernel)))
+    def step(
+        self, x: Any, states: list[Any], masks: list[Any] | None = None
+    ) -> tuple[Any, list[Any]]:
+        h = self.activation(add(x, self.recurrent(states[0], self.recurrent_kernel, masks)))
         return h, [h]
 
 
@@ -138,10 +165,12 @@ class LSTMCell(_Cell):
 
         return forget_ones
 
-    def step(self, x: Any, states: list[Any]) -> tuple[Any, list[Any]]:
+    def step(
+        self, x: Any, states: list[Any], masks: list[Any] | None = None
+    ) -> tuple[Any, list[Any]]:
         h, c = states
         # Keras's order of the sums: (x @ kernel + h @ recurrent_kernel) + bias
-        z = add(x, matmul(h, self.recurrent_kernel))
+        z = add(x, self.recurrent(h, self.recurrent_kernel, masks))
         if self.bias is not None:
             z = add(z, self.bias)
         zi, zf, zc, zo = split(z, 4, axis=1)
@@ -162,39 +191,50 @@ class GRUCell(_Cell):
         # reset_after: separate input and recurrent biases, as rows 0 and 1
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
-    def project(self, inputs: Any) -> Any:
-        x = super().project(inputs)
+    def project(self, inputs: Any, masks: list[Any] | None = None) -> Any:
+        x = super().project(inputs, masks)
         if self.bias is None:
             return x
         return add(x, unstack(self.bias)[0] if self.reset_after else self.bias)
 
-    def step(self, x: Any, states: list[Any]) -> tuple[Any, list[Any]]:
+    def step(
+        self, x: Any, states: list[Any], masks: list[Any] | None = None
+    ) -> tuple[Any, list[Any]]:
         (h,) = states
         u = self.units
         xz, xr, xh = split(x, 3, axis=1)
         if self.reset_after:
-            inner = matmul(h, self.recurrent_kernel)
+            inner = self.recurrent(h, self.recurrent_kernel, masks)
             if self.bias is not None:
                 inner = add(inner, unstack(self.bias)[1])
             rz, rr, rh = split(inner, 3, axis=1)
         else:
             kernel_zr, kernel_h = split(self.recurrent_kernel, [2 * u, u], axis=1)
-            rz, rr = split(matmul(h, kernel_zr), 2, axis=1)
+            rz, rr = split(self.recurrent(h, kernel_zr, masks and masks[:2]), 2, axis=1)
         z = self.recurrent_activation(add(xz, rz))
         r = self.recurrent_activation(add(xr, rr))
         if self.reset_after:
             rh = _math.multiply(r, rh)
         else:
-            rh = matmul(_math.multiply(r, h), kernel_h)
+            h_h = h if masks is None else _math.multiply(h, masks[-1])
+            rh = matmul(_math.multiply(r, h_h), kernel_h)
         hh = self.activation(add(xh, rh))
         h = add(_math.multiply(z, h), _math.multiply(_math.subtract(1.0, z), hh))
         return h, [h]
 
 
 class _RNN(Layer):
-    """Runs `self.cell` over the steps of (batch, steps, features) inputs."""
+    """Runs `self.cell` over the steps of (batch, steps, features) inputs.
 
-    _keras_call_mask = True
+    A mask (batch, steps), passed or attached by `Embedding(mask_zero=True)` or `Masking`,
+    skips steps as Keras 3 does: a masked step keeps the previous states and repeats the
+    previous output (zeros before the first kept step; zeros at every masked step with
+    `zero_output_for_mask`). With `training=True`, `dropout` and `recurrent_dropout` multiply
+    the inputs and the carried output by masks drawn once per call (one per gate when
+    `recurrent_dropout` is set, as Keras's implementation 1 does).
+    """
+
+    _supports_masking = True
 
     def __init__(
         self,
@@ -205,27 +245,32 @@ class _RNN(Layer):
         dropout: float,
         recurrent_dropout: float,
         config: dict[str, Any],
+        seed: int | None = None,
+        zero_output_for_mask: bool = False,
         **kwargs: Any,
     ) -> None:
-        if dropout or recurrent_dropout:
-            raise NotImplementedError(
-                "tapeflow's recurrent layers do not implement `dropout` or `recurrent_dropout`"
-            )
-        # Keras's, for masks (which tapeflow's recurrent layers do not take): kept for the config
-        self.zero_output_for_mask = bool(kwargs.pop("zero_output_for_mask", False))
         super().__init__(**kwargs)
         self.cell = cell
         self.units = cell.units
+        # Keras clips the rates to [0, 1]; only rates strictly between 0 and 1 drop anything
+        self.dropout = min(1.0, max(0.0, float(dropout)))
+        self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
+        self.seed = seed
         self.return_sequences = return_sequences
         self.return_state = return_state
         self.go_backwards = go_backwards
+        self.zero_output_for_mask = zero_output_for_mask
         # the constructor's arguments, for Bidirectional's copies
         self._config = {
             **config,
             "activity_regularizer": self.activity_regularizer,
+            "dropout": dropout,
+            "recurrent_dropout": recurrent_dropout,
+            "seed": seed,
             "return_sequences": return_sequences,
             "return_state": return_state,
             "go_backwards": go_backwards,
+            "zero_output_for_mask": zero_output_for_mask,
         }
         self.input_spec = InputSpec(ndim=3)
 
@@ -233,19 +278,63 @@ class _RNN(Layer):
         self.cell.build(input_shape)  # its add_weight nests its name: lstm/lstm_cell/kernel
         self.built = True
 
-    def call(self, inputs: Any, initial_state: Any = None, training: Any = None) -> Any:
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self.cell.state_size)
+        return output_mask
+
+    def _dropout_masks(self, inputs: Any, training: Any) -> tuple[Any, Any]:
+        """The input and recurrent dropout masks of one call (None when not dropping)."""
+        if not training:
+            return None, None
+        batch, features = inputs.shape[0], inputs.shape[2]
+        count = self.cell.gates if self.recurrent_dropout > 0 else 1
+
+        def draw(shape: list[int], rate: float) -> Any:
+            if not 0 < rate < 1:
+                return None
+            ones = _constructors.ones(shape, dtype=inputs.dtype)
+            return [_nn.dropout(ones, rate, seed=self.seed) for _ in range(count)]
+
+        return draw([batch, features], self.dropout), draw(
+            [batch, self.units], self.recurrent_dropout
+        )
+
+    def call(
+        self, inputs: Any, initial_state: Any = None, mask: Any = None, training: Any = None
+    ) -> Any:
         batch = inputs.shape[0]
         if initial_state is None:
             states = [zeros([batch, n], dtype=inputs.dtype) for n in self.cell.state_size]
         else:
             given = initial_state if isinstance(initial_state, (list, tuple)) else [initial_state]
             states = [_math.cast(convert_to_tensor(s), inputs.dtype) for s in given]
-        steps = unstack(self.cell.project(inputs), axis=1)
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        input_masks, recurrent_masks = self._dropout_masks(inputs, training)
+        steps = unstack(self.cell.project(inputs, input_masks), axis=1)
+        keep = None
+        if mask is not None:  # (batch, 1) per step, to broadcast over the units
+            keep = unstack(expand_dims(_math.cast(convert_to_tensor(mask), "bool"), -1), axis=1)
         if self.go_backwards:
             steps = steps[::-1]
-        outputs = []
-        for x in steps:
-            h, states = self.cell.step(x, states)
+            keep = keep and keep[::-1]
+        outputs: list[Any] = []
+        for t, x in enumerate(steps):
+            h, new_states = self.cell.step(x, states, recurrent_masks)
+            if keep is not None:
+                # Keras: a masked step repeats the previous output (zeros at first) and keeps
+                # the states
+                if self.zero_output_for_mask or not outputs:
+                    previous = zeros_like(h)
+                else:
+                    previous = outputs[-1]
+                h = _math.where(keep[t], h, previous)
+                new_states = [_math.where(keep[t], n, o) for n, o in zip(new_states, states)]
+            states = new_states
             outputs.append(h)
         # go_backwards: the outputs stay in the order they were computed, as in Keras
         output = stack(outputs, axis=1) if self.return_sequences else outputs[-1]
@@ -285,13 +374,13 @@ class _RNN(Layer):
             bias_regularizer=regularizers.serialize(cell.bias_regularizer),
             activity_regularizer=regularizers.serialize(self.activity_regularizer),
             **keras_defaults("kernel_constraint", "recurrent_constraint", "bias_constraint"),
-            dropout=0.0,
-            recurrent_dropout=0.0,
+            dropout=self.dropout,
+            recurrent_dropout=self.recurrent_dropout,
         )
         if isinstance(cell, GRUCell):
             config["reset_after"] = cell.reset_after
-        if not isinstance(cell, SimpleRNNCell):
-            config.update(keras_defaults("seed"))
+        if not isinstance(cell, SimpleRNNCell):  # (Keras's SimpleRNN does not write its seed)
+            config["seed"] = self.seed
         return config
 
 
@@ -320,6 +409,7 @@ class SimpleRNN(_RNN):
         return_sequences: bool = False,
         return_state: bool = False,
         go_backwards: bool = False,
+        seed: int | None = None,
         **kwargs: Any,
     ) -> None:
         cell_args = dict(
@@ -341,6 +431,7 @@ class SimpleRNN(_RNN):
             dropout,
             recurrent_dropout,
             {"units": units, **cell_args},
+            seed,
             **kwargs,
         )
 
@@ -372,6 +463,7 @@ class LSTM(_RNN):
         return_sequences: bool = False,
         return_state: bool = False,
         go_backwards: bool = False,
+        seed: int | None = None,
         **kwargs: Any,
     ) -> None:
         cell_args = dict(
@@ -394,6 +486,7 @@ class LSTM(_RNN):
             dropout,
             recurrent_dropout,
             {"units": units, **cell_args},
+            seed,
             **kwargs,
         )
 
@@ -425,6 +518,7 @@ class GRU(_RNN):
         return_sequences: bool = False,
         return_state: bool = False,
         go_backwards: bool = False,
+        seed: int | None = None,
         reset_after: bool = True,
         **kwargs: Any,
     ) -> None:
@@ -448,6 +542,7 @@ class GRU(_RNN):
             dropout,
             recurrent_dropout,
             {"units": units, **cell_args},
+            seed,
             **kwargs,
         )
 
@@ -465,7 +560,7 @@ class Bidirectional(Layer):
     TensorShape([2, 8])
     """
 
-    _keras_call_mask = True
+    _supports_masking = True
 
     def __init__(
         self,
@@ -494,20 +589,33 @@ class Bidirectional(Layer):
                 **{**config, "go_backwards": not config["go_backwards"]}, name=f"backward_{name}"
             )
         self.backward_layer = backward_layer
-        for sublayer in (self.forward_layer, self.backward_layer):  # as Keras forces it
+        # Keras forces it: masked steps of returned sequences are zeros, so that the two
+        # directions line up
+        for sublayer in (self.forward_layer, self.backward_layer):
             sublayer.zero_output_for_mask = sublayer.return_sequences
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
         self.input_spec = InputSpec(ndim=3)
 
-    def call(self, inputs: Any, initial_state: Any = None, training: Any = None) -> Any:
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        if isinstance(mask, list):
+            mask = mask[0]
+        if self.return_sequences:
+            return (mask, mask) if self.merge_mode is None else mask
+        return (None, None) if self.merge_mode is None else None
+
+    def call(
+        self, inputs: Any, initial_state: Any = None, mask: Any = None, training: Any = None
+    ) -> Any:
         forward_state = backward_state = None
         if initial_state is not None:
             half = len(initial_state) // 2
             forward_state, backward_state = initial_state[:half], initial_state[half:]
-        y = self.forward_layer(inputs, initial_state=forward_state)
-        y_rev = self.backward_layer(inputs, initial_state=backward_state)
+        y = self.forward_layer(inputs, initial_state=forward_state, mask=mask, training=training)
+        y_rev = self.backward_layer(
+            inputs, initial_state=backward_state, mask=mask, training=training
+        )
         states: tuple[Any, ...] = ()
         if self.return_state:
             states = (*y[1:], *y_rev[1:])
