@@ -1,7 +1,7 @@
 """Keras layers for sequences run under real TF (fixtures/make_keras_layers_fixtures.py) and
 under tapeflow (test_keras_layers.py): masks (Embedding's `mask_zero`, Masking, their
-propagation through layers, models, pooling and recurrent layers) and RNN dropout at
-inference. Each case takes the module as `tf` and returns named results.
+propagation into recurrent layers, pooling and attention), RNN dropout at inference and the
+attention layers. Each case takes the module as `tf` and returns named results.
 
 Weights are set with `set_weights` from their shapes and layers are named, so results do not
 depend on random streams or on how many layers were made before. Gradients are taken with a
@@ -67,6 +67,20 @@ def _warnings(fn):
         warnings.simplefilter("always")
         result = fn()
     return result, [str(w.message) for w in caught if "mask" in str(w.message)]
+
+
+def _error(fn):
+    """The first line of the error `fn()` raises, its type first. Keras wraps an error raised
+    in a layer's call() in "Exception encountered when calling ..." (tapeflow does not: README):
+    the message inside is what is compared."""
+    try:
+        fn()
+    except Exception as e:  # the type and text are what the case records
+        text = str(e)
+        if text.startswith("Exception encountered when calling"):
+            text = text.split("\n")[2].replace("\x1b[1m", "").replace("\x1b[0m", "")
+        return f"{type(e).__name__}: {text}".split("\n")[0]
+    return "no error"
 
 
 # -- masks ------------------------------------------------------------------------------------
@@ -401,6 +415,250 @@ def rnn_dropout_at_inference(tf):
     return out
 
 
+# -- attention --------------------------------------------------------------------------------
+
+Q = np.sin(np.arange(2 * 4 * 5, dtype=np.float32) * 0.7).reshape(2, 4, 5)
+V = np.cos(np.arange(2 * 6 * 5, dtype=np.float32) * 0.4).reshape(2, 6, 5)
+K = np.sin(np.arange(2 * 6 * 3, dtype=np.float32) * 1.1 + 0.5).reshape(2, 6, 3)
+AMASK = np.arange(2 * 4 * 6).reshape(2, 4, 6) % 4 != 1
+IMG = np.sin(np.arange(2 * 3 * 4 * 5, dtype=np.float32) * 0.3).reshape(2, 3, 4, 5)
+
+
+def _mha_case(make, inputs, kwargs):
+    def case(tf):
+        return _run(tf, make(tf), inputs, **kwargs)
+
+    return case
+
+
+MHA_CASES = {
+    "self": (lambda tf: tf.keras.layers.MultiHeadAttention(2, 3, name="mha_a"), [Q, Q], {}),
+    "cross_scores": (
+        lambda tf: tf.keras.layers.MultiHeadAttention(2, 3, name="mha_b"),
+        [Q, V],
+        {"return_attention_scores": True},
+    ),
+    "key_value_dim_output_shape": (
+        lambda tf: tf.keras.layers.MultiHeadAttention(
+            3, 2, value_dim=4, output_shape=(7,), name="mha_c"
+        ),
+        [Q, V, K],
+        {},
+    ),
+    "no_bias_causal": (
+        lambda tf: tf.keras.layers.MultiHeadAttention(2, 3, use_bias=False, name="mha_d"),
+        [Q, Q],
+        {"use_causal_mask": True},
+    ),
+    "causal_scores": (
+        lambda tf: tf.keras.layers.MultiHeadAttention(1, 4, name="mha_e"),
+        [Q, V],
+        {"use_causal_mask": True, "return_attention_scores": True},
+    ),
+    "attention_mask": (
+        lambda tf: tf.keras.layers.MultiHeadAttention(2, 3, name="mha_f"),
+        [Q, V],
+        {"attention_mask": AMASK},
+    ),
+    "attention_mask_scores_causal": (
+        lambda tf: tf.keras.layers.MultiHeadAttention(2, 3, name="mha_g"),
+        [Q, V],
+        {"attention_mask": AMASK, "return_attention_scores": True, "use_causal_mask": True},
+    ),
+    "dropout_at_inference": (
+        lambda tf: tf.keras.layers.MultiHeadAttention(2, 3, dropout=0.5, name="mha_h"),
+        [Q, V],
+        {"attention_mask": AMASK[:1]},
+    ),
+    "attention_axes_2d": (
+        lambda tf: tf.keras.layers.MultiHeadAttention(2, 3, name="mha_i"),
+        [IMG, IMG],
+        {"return_attention_scores": True},
+    ),
+    "attention_axis_2": (
+        lambda tf: tf.keras.layers.MultiHeadAttention(2, 3, attention_axes=2, name="mha_j"),
+        [IMG, IMG],
+        {"return_attention_scores": True},
+    ),
+}
+
+
+def mha_masks_from_inputs(tf):
+    """The Keras masks of query and value become the attention mask; the output carries the
+    query's mask, and the inputs lose theirs (Keras takes them off)."""
+    emb = tf.keras.layers.Embedding(8, 5, mask_zero=True, name="mm_emb")
+    emb.build((None,))
+    emb.set_weights([np.sin(np.arange(40, dtype=np.float32) * 0.9).reshape(8, 5)])
+    out = {}
+    for name, kwargs in [
+        ("plain", {}),
+        ("scores", {"return_attention_scores": True}),
+        ("causal", {"use_causal_mask": True}),
+    ]:
+        mha = tf.keras.layers.MultiHeadAttention(2, 3, name=f"mm_{name}")
+        mha(tf.constant(Q), tf.constant(Q))
+        _fill(mha)
+        with tf.GradientTape() as tape:
+            q, v = emb(tf.constant(IDS)), emb(tf.constant(IDS[::-1]))
+            y = mha(q, v, **kwargs)
+            first = y[0] if isinstance(y, tuple) else y
+            loss = _loss(tf, y)
+        grads = tape.gradient(loss, [emb.embeddings, *mha.trainable_variables])
+        out[name] = list(y) if isinstance(y, tuple) else [y]
+        out[f"{name}_grads"] = [tf.convert_to_tensor(g) for g in grads]
+        out[f"{name}_mask"] = _mask(first)
+        out[f"{name}_inputs_masked"] = [_mask(q) is not None, _mask(v) is not None]
+    return out
+
+
+def mha_summary_and_weights(tf):
+    """A Transformer encoder block as a functional model: layer list, summary, weights."""
+    import contextlib
+    import io
+
+    inputs = tf.keras.Input(shape=(4, 5), name="tb_in")
+    attn = tf.keras.layers.MultiHeadAttention(2, 3, name="tb_mha")(inputs, inputs)
+    x = tf.keras.layers.LayerNormalization(name="tb_ln1")(
+        tf.keras.layers.Add(name="tb_add1")([inputs, attn])
+    )
+    ff = tf.keras.layers.Dense(8, activation="relu", name="tb_ff1")(x)
+    ff = tf.keras.layers.Dense(5, name="tb_ff2")(ff)
+    x = tf.keras.layers.LayerNormalization(name="tb_ln2")(
+        tf.keras.layers.Add(name="tb_add2")([x, ff])
+    )
+    model = tf.keras.Model(inputs, x, name="tblock")
+    _fill(model, 0.3)
+    xt = tf.constant(Q)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        y = model(xt)
+        loss = tf.reduce_sum(y * y + y)
+    grads = tape.gradient(loss, [xt, *model.trainable_variables])
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        model.summary()
+    mha = model.layers[1]
+    return {
+        "y": y,
+        "grads": grads,
+        "paths": [v.path for v in model.weights],
+        "summary": text.getvalue(),
+        "sublayers": [type(layer).__name__ for layer in (mha.query_dense, mha.output_dense)],
+        "equations": [mha.query_dense.equation, mha.output_dense.equation],
+        "properties": [mha.num_heads, mha.key_dim, mha.value_dim, float(mha.dropout)],
+    }
+
+
+def mha_errors(tf):
+    q, v = tf.constant(Q), tf.constant(V)
+    mha = tf.keras.layers.MultiHeadAttention(2, 3, name="me_a")
+    mha(q, v)
+    return {
+        "heads": _error(lambda: tf.keras.layers.MultiHeadAttention(0, 2)),
+        "key_dim": _error(lambda: tf.keras.layers.MultiHeadAttention(2, -1)),
+        "value_dim": _error(lambda: tf.keras.layers.MultiHeadAttention(2, 2, value_dim=0)),
+        "axes": _error(lambda: tf.keras.layers.MultiHeadAttention(2, 2, attention_axes="a")),
+        "key_shape": _error(
+            lambda: tf.keras.layers.MultiHeadAttention(2, 2)(q, v, key=tf.ones((2, 5, 5)))
+        ),
+        "no_value": _error(lambda: tf.keras.layers.MultiHeadAttention(2, 2)(q)),
+        "kwarg": _error(lambda: tf.keras.layers.MultiHeadAttention(2, 2, causal=True)),
+    }
+
+
+ATTENTION_CASES = {
+    "dot": (lambda tf: tf.keras.layers.Attention(name="at_a"), [Q, V], {}),
+    "dot_scale_key_scores": (
+        lambda tf: tf.keras.layers.Attention(use_scale=True, name="at_b"),
+        [Q, V, V[:, :, ::-1]],
+        {"return_attention_scores": True},
+    ),
+    "concat_scale_causal": (
+        lambda tf: tf.keras.layers.Attention(use_scale=True, score_mode="concat", name="at_c"),
+        [Q, Q],
+        {"use_causal_mask": True, "return_attention_scores": True},
+    ),
+    "concat_masks": (
+        lambda tf: tf.keras.layers.Attention(score_mode="concat", name="at_d"),
+        [Q, V],
+        {"mask": [RIGHT[:, :4], np.array([[1, 1, 0, 1, 1, 0], [0, 1, 1, 1, 1, 1]], bool)]},
+    ),
+    "dot_value_mask_causal": (
+        lambda tf: tf.keras.layers.Attention(name="at_e"),
+        [Q, Q],
+        {"mask": [None, HOLES[:, :4]], "use_causal_mask": True},
+    ),
+    "additive": (lambda tf: tf.keras.layers.AdditiveAttention(name="ad_a"), [Q, V], {}),
+    "additive_no_scale_masks_scores": (
+        lambda tf: tf.keras.layers.AdditiveAttention(use_scale=False, name="ad_b"),
+        [Q, V, V * 0.5],
+        {
+            "mask": [HOLES[:, :4], np.array([[1, 0, 1, 1, 1, 1], [1, 1, 1, 0, 0, 1]], bool)],
+            "return_attention_scores": True,
+        },
+    ),
+    "additive_causal": (
+        lambda tf: tf.keras.layers.AdditiveAttention(name="ad_c"),
+        [Q, Q],
+        {"use_causal_mask": True},
+    ),
+}
+
+
+def _attention_case(make, inputs, kwargs):
+    def case(tf):
+        layer = make(tf)
+        tensors = [tf.constant(x) for x in inputs]
+        call = dict(kwargs)
+        if "mask" in call:
+            call["mask"] = [None if m is None else tf.constant(m) for m in call["mask"]]
+        layer(tensors, **call)
+        _fill(layer)
+        with tf.GradientTape() as tape:
+            tape.watch(tensors)
+            out = layer(tensors, **call)
+            loss = _loss(tf, out)
+        grads = tape.gradient(loss, [*tensors, *layer.trainable_variables])
+        first = out[0] if isinstance(out, tuple) else out
+        return {
+            "out": list(out) if isinstance(out, tuple) else [out],
+            "grads": grads,
+            "paths": [v.path for v in layer.weights],
+            "mask": _mask(first),
+        }
+
+    return case
+
+
+def attention_errors(tf):
+    q = tf.constant(Q)
+    return {
+        "score_mode": _error(lambda: tf.keras.layers.Attention(score_mode="add")),
+        "not_list": _error(lambda: tf.keras.layers.Attention()(q)),
+        "length": _error(lambda: tf.keras.layers.Attention()([q])),
+        "mask_list": _error(lambda: tf.keras.layers.Attention()([q, q], mask=tf.constant(RIGHT))),
+        "causal_kwarg": _error(lambda: tf.keras.layers.Attention(causal=True)),
+    }
+
+
+def attention_with_embedding_masks(tf):
+    """Attention reads the Keras masks of its list of inputs; its output keeps the query's."""
+    emb = tf.keras.layers.Embedding(8, 5, mask_zero=True, name="am_emb")
+    emb.build((None,))
+    emb.set_weights([np.cos(np.arange(40, dtype=np.float32) * 0.8).reshape(8, 5)])
+    q, v = emb(tf.constant(IDS)), emb(tf.constant(IDS[::-1]))
+    dot = tf.keras.layers.Attention(name="am_dot")([q, v])
+    additive = tf.keras.layers.AdditiveAttention(name="am_add")
+    additive([q, v])
+    _fill(additive)
+    return {
+        "dot": dot,
+        "dot_mask": _mask(dot),
+        "additive": additive([q, v]),
+        "pooled": tf.keras.layers.GlobalAveragePooling1D(name="am_gap")(dot),
+    }
+
+
 CASES = {
     f.__name__: f
     for f in (
@@ -410,6 +668,13 @@ CASES = {
         masking_guide,
         masked_model_fit,
         rnn_dropout_at_inference,
+        mha_masks_from_inputs,
+        mha_summary_and_weights,
+        mha_errors,
+        attention_errors,
+        attention_with_embedding_masks,
     )
 }
 CASES.update({f"masked_rnn_{k}": _masked_rnn_case(*v) for k, v in MASKED_RNN_CASES.items()})
+CASES.update({f"mha_{k}": _mha_case(*v) for k, v in MHA_CASES.items()})
+CASES.update({f"attention_{k}": _attention_case(*v) for k, v in ATTENTION_CASES.items()})

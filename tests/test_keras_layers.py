@@ -1,4 +1,4 @@
-"""Keras masks and recurrent layers against what real TF 2.21 with Keras 3 gave for
+"""Keras masks, recurrent and attention layers against what real TF 2.21 with Keras 3 gave for
 the same code (tests/keras_layers_cases.py; the fixture is made by
 tests/fixtures/make_keras_layers_fixtures.py), and what TF's random streams make untestable
 against the fixture (dropout in training), tested by its statistics."""
@@ -32,9 +32,9 @@ def test_case_matches_tf(name):
 def test_docstring_examples():
     import doctest
 
-    from tapeflow.keras import conv_layers, layers, recurrent
+    from tapeflow.keras import attention, conv_layers, layers, recurrent
 
-    for module in (conv_layers, layers, recurrent):
+    for module in (attention, conv_layers, layers, recurrent):
         assert doctest.testmod(module).failed == 0
 
 
@@ -101,6 +101,23 @@ def test_lstm_and_gru_dropout_change_training_outputs_only():
         model = tf.keras.Sequential([tf.keras.layers.Bidirectional(make())])
         model(x)
         assert not np.allclose(model(x, training=True).numpy(), model(x).numpy())
+
+
+def test_attention_dropout_in_training():
+    tf.random.set_seed(3)
+    q = tf.constant(np.sin(np.arange(4 * 8 * 6, dtype=np.float32)).reshape(4, 8, 6))
+    mha = tf.keras.layers.MultiHeadAttention(2, 3, dropout=0.5)
+    out, scores = mha(q, q, return_attention_scores=True)
+    out_t, scores_t = mha(q, q, return_attention_scores=True, training=True)
+    # Keras returns the scores before their dropout: only the output changes
+    np.testing.assert_allclose(scores_t.numpy(), scores.numpy())
+    assert not np.allclose(out_t.numpy(), out.numpy())
+    layer = tf.keras.layers.Attention(dropout=0.5)
+    _, weights = layer([q, q], return_attention_scores=True, training=True)
+    w = weights.numpy()
+    assert abs((w == 0).mean() - 0.5) < 0.05  # Attention returns the dropped weights
+    _, weights = layer([q, q], return_attention_scores=True)
+    np.testing.assert_allclose(weights.numpy().sum(-1), 1.0, rtol=1e-6)
 
 
 def test_masks_live_as_long_as_their_tensors():

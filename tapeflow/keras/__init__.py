@@ -20,6 +20,7 @@ from tapeflow.keras import (
     optimizers,
     regularizers,
 )
+from tapeflow.keras import attention as _attention
 from tapeflow.keras import conv_layers as _conv_layers
 from tapeflow.keras import merging as _merging
 from tapeflow.keras import preprocessing as _preprocessing
@@ -31,9 +32,10 @@ from tapeflow.keras.models import Input, Model, Sequential
 from tapeflow.keras.variables import Variable
 
 # tf.keras.layers is layers.py; the image and token layers live in conv_layers.py and the
-# recurrent ones in recurrent.py, merge layers in merging.py, Normalization and Rescaling in
-# preprocessing.py (they build on layers.py, so they are attached here, not imported there)
-for _module in (_conv_layers, _recurrent, _merging, _preprocessing):
+# recurrent ones in recurrent.py, merge layers in merging.py, attention layers in
+# attention.py, Normalization and Rescaling in preprocessing.py (they build on layers.py, so
+# they are attached here, not imported there)
+for _module in (_conv_layers, _recurrent, _merging, _attention, _preprocessing):
     for _name in _module.__all__:
         setattr(layers, _name, getattr(_module, _name))
         layers.__all__.append(_name)

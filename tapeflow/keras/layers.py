@@ -536,14 +536,25 @@ class Layer(Module):
             ) from e
 
     def get_build_config(self) -> dict[str, Any] | None:
-        """The input shape the layer was built with (Keras's `build_config`), if built."""
+        """The input shape the layer was built with (Keras's `build_config`), if built; the
+        shapes by name for a build that takes several (`shapes_dict`)."""
         shape = self.__dict__.get("_build_input_shape")
-        return {"input_shape": shape} if self.built and shape is not None else None
+        if not self.built or shape is None:
+            return None
+        return {"shapes_dict": shape} if isinstance(shape, dict) else {"input_shape": shape}
 
     def build_from_config(self, config: dict[str, Any]) -> None:
-        """Builds the layer (makes its weights) for `config["input_shape"]`. A layer whose
-        weights are made by its sublayers' calls (no `build` of its own: a subclassed model,
-        Bidirectional) is called once on zeros of that shape."""
+        """Builds the layer (makes its weights) for `config["input_shape"]` (or the shapes of
+        `config["shapes_dict"]`). A layer whose weights are made by its sublayers' calls (no
+        `build` of its own: a subclassed model, Bidirectional) is called once on zeros of that
+        shape."""
+        if "shapes_dict" in config:
+            if not (self.built and self.weights):
+                shapes = {k: _as_shape(v) for k, v in config["shapes_dict"].items()}
+                with name_scope(self.name, caller=self):
+                    self.build(**shapes)
+                self.built = True
+            return
         shape = _as_shape(config.get("input_shape"))
         if shape is None or (self.built and self.weights):
             return
@@ -795,7 +806,14 @@ class Layer(Module):
             return z
 
         if not self.built:  # Keras's build_config: the symbolic shapes
-            self.__dict__["_pending_build_shape"] = _shapes(args[0])
+            spec = _call_spec(type(self))
+            if spec.build_shapes:
+                bound = spec.bind(args, kwargs)
+                shapes = {f"{k}_shape": _shapes(v) for k, v in bound.items()}
+                pending = {k: shapes[k] for k in spec.build_shapes if k in shapes}
+            else:
+                pending = _shapes(args[0])
+            self.__dict__["_pending_build_shape"] = pending
         _symbolic_batch.append(batch)
         try:
             outputs = self(*_map(zeros, args), **_map(zeros, kwargs))
@@ -944,18 +962,26 @@ def _auto_config(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> An
 
 def _recording_build(build: Callable[..., Any]) -> Callable[..., Any]:
     """`build` that first records the input shape (Keras's build_config): the symbolic shape
-    a caller left pending, or the shape given with the traced batch size."""
+    a caller left pending, or the shape given with the traced batch size. A build taking
+    several shapes (MultiHeadAttention's `query_shape`, `value_shape`, ...) records them by
+    name, as Keras's `shapes_dict`."""
 
     @functools.wraps(build)
-    def wrapper(self: Layer, input_shape: Any = None, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: Layer, *args: Any, **kwargs: Any) -> Any:
         state = self.__dict__
         pending = state.pop("_pending_build_shape", None)
         if state.get("_build_input_shape") is None:
-            shape = pending if pending is not None else _shapes_of(input_shape)
-            if pending is None and _symbolic_batch and shape:
+            given = dict(zip(list(inspect.signature(build).parameters)[1:], args), **kwargs)
+            if len(given) > 1:
+                shape: Any = {k: _shapes_of(v) for k, v in given.items()}
+            else:
+                shape = _shapes_of(next(iter(given.values()), None))
+            if pending is not None:
+                shape = pending
+            elif _symbolic_batch and shape:
                 shape = _with_batch(shape, _symbolic_batch[-1])
             state["_build_input_shape"] = shape
-        return build(self, input_shape, *args, **kwargs)
+        return build(self, *args, **kwargs)
 
     wrapper.__dict__["_original"] = build
     return wrapper
@@ -975,6 +1001,8 @@ def _shapes_of(shape: Any) -> Any:
 
 
 def _with_batch(shape: Any, batch: int | None) -> Any:
+    if isinstance(shape, dict):
+        return {k: _with_batch(s, batch) for k, s in shape.items()}
     if isinstance(shape, list):
         return [_with_batch(s, batch) for s in shape]
     return (batch, *shape[1:]) if shape else shape

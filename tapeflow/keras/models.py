@@ -281,18 +281,17 @@ def _table(header: list[str], rows: list[list[str]], cells: list[int]) -> list[s
 
 
 def _wrap_cell(text: str, width: int) -> list[str]:
-    """`text` in lines of at most `width`: words kept whole where they fit, as rich wraps."""
+    """`text` in lines of at most `width`, wrapped at spaces as rich wraps; a word longer than
+    the column is cut to end in an ellipsis (rich's default overflow, which Keras keeps:
+    "(MultiHeadAttentio…")."""
     lines: list[str] = []
-    for whole in text.split(" "):
-        rest = whole
-        while len(rest) > width:  # a word longer than the column is folded
-            lines.append(rest[:width])
-            rest = rest[width:]
-        if lines and lines[-1] and len(lines[-1]) + 1 + len(rest) <= width:
-            lines[-1] += " " + rest
+    for word in text.split(" "):
+        if lines and lines[-1] and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
         else:
-            lines.append(rest)
-    return [line for line in lines if line] or [""]
+            lines.append(word)
+    cut = [line if len(line) <= width else line[: width - 1] + "…" for line in lines if line]
+    return cut or [""]
 
 
 def _size(weights: list[Any]) -> tuple[int, int]:
