@@ -1,7 +1,8 @@
 """Keras layers for sequences run under real TF (fixtures/make_keras_layers_fixtures.py) and
 under tapeflow (test_keras_layers.py): masks (Embedding's `mask_zero`, Masking, their
-propagation into recurrent layers, pooling and attention), RNN dropout at inference and the
-attention layers. Each case takes the module as `tf` and returns named results.
+propagation into recurrent layers, pooling and attention), RNN dropout at inference, the
+attention layers, and the 1-D, wrapper and reshaping layers. Each case takes the module as
+`tf` and returns named results.
 
 Weights are set with `set_weights` from their shapes and layers are named, so results do not
 depend on random streams or on how many layers were made before. Gradients are taken with a
@@ -659,6 +660,124 @@ def attention_with_embedding_masks(tf):
     }
 
 
+# -- 1-D, wrapper and reshaping layers --------------------------------------------------------
+
+
+LAYER_CASES = {
+    "conv1d_valid": (lambda tf: tf.keras.layers.Conv1D(4, 2, name="c1_a"), [SEQ], {}),
+    "conv1d_same_strides": (
+        lambda tf: tf.keras.layers.Conv1D(3, 3, strides=2, padding="same", name="c1_b"),
+        [SEQ],
+        {},
+    ),
+    "conv1d_causal_dilated": (
+        lambda tf: tf.keras.layers.Conv1D(
+            2, 2, padding="causal", dilation_rate=2, activation="relu", name="c1_c"
+        ),
+        [SEQ],
+        {},
+    ),
+    "conv1d_no_bias": (
+        lambda tf: tf.keras.layers.Conv1D(2, (3,), use_bias=False, name="c1_d"),
+        [SEQ],
+        {},
+    ),
+    "time_distributed_dense": (
+        lambda tf: tf.keras.layers.TimeDistributed(
+            tf.keras.layers.Dense(2, activation="tanh", name="d"), name="td_a"
+        ),
+        [SEQ],
+        {},
+    ),
+    "time_distributed_conv2d": (
+        lambda tf: tf.keras.layers.TimeDistributed(
+            tf.keras.layers.Conv2D(2, 2, name="c"), name="td_b"
+        ),
+        [IMG.reshape(2, 3, 4, 5, 1)],
+        {},
+    ),
+}
+
+
+def _layer_case(make, inputs, kwargs):
+    def case(tf):
+        return _run(tf, make(tf), inputs, **kwargs)
+
+    return case
+
+
+def reshaping_and_pooling_layers(tf):
+    x = tf.constant(SEQ)
+    img = tf.constant(IMG)
+    flat = tf.constant(SEQ[:, 0])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([x, img, flat])
+        results = {
+            "max1d": tf.keras.layers.MaxPooling1D(name="mp1")(x),
+            "max1d_same": tf.keras.layers.MaxPooling1D(3, 1, padding="same", name="mp1s")(x),
+            "avg1d": tf.keras.layers.AveragePooling1D(2, 1, name="ap1")(x),
+            "avg1d_same": tf.keras.layers.AveragePooling1D(
+                pool_size=2, padding="same", name="ap1s"
+            )(x),
+            "repeat": tf.keras.layers.RepeatVector(3, name="rv")(flat),
+            "permute": tf.keras.layers.Permute((2, 1), name="pm")(x),
+            "permute3": tf.keras.layers.Permute((3, 1, 2), name="pm3")(img),
+            "lambda": tf.keras.layers.Lambda(lambda t: t * 2.0 + 1.0, name="lam")(x),
+            "lambda_args": tf.keras.layers.Lambda(
+                lambda t, k: tf.reduce_sum(t, axis=k), arguments={"k": 1}, name="lam_a"
+            )(x),
+            "upsample": tf.keras.layers.UpSampling2D((2, 3), name="up")(img),
+            "upsample_bilinear": tf.keras.layers.UpSampling2D(interpolation="bilinear", name="upb")(
+                img
+            ),
+            "pad": tf.keras.layers.ZeroPadding2D(((1, 0), (2, 1)), name="zp")(img),
+            "pad_int": tf.keras.layers.ZeroPadding2D(1, name="zpi")(img),
+            "crop": tf.keras.layers.Cropping2D(((1, 0), (1, 2)), name="cr")(img),
+            "crop_pair": tf.keras.layers.Cropping2D((1, 1), name="crp")(img),
+            "spatial_dropout": tf.keras.layers.SpatialDropout1D(0.5, name="sd")(x),
+        }
+        loss = sum(tf.reduce_sum(v * v) for v in results.values())
+    grads = tape.gradient(loss, [x, img, flat])
+    return {**results, "grads": grads}
+
+
+def masks_through_wrappers(tf):
+    """TimeDistributed and Lambda with masks, and the layers that drop them."""
+    emb = tf.keras.layers.Embedding(8, 3, mask_zero=True, name="mw_emb")
+    e = emb(tf.constant(IDS))
+    td = tf.keras.layers.TimeDistributed(tf.keras.layers.Dense(2, name="d"), name="mw_td")(e)
+    lam, lam_warnings = _warnings(lambda: tf.keras.layers.Lambda(lambda t: t * 2, name="lw")(e))
+    lam_mask = tf.keras.layers.Lambda(
+        lambda t: t, mask=lambda t, m: tf.logical_not(m), name="lw_m"
+    )(e)
+    conv, conv_warnings = _warnings(lambda: tf.keras.layers.Conv1D(2, 2, name="mw_conv")(e))
+    drop = tf.keras.layers.SpatialDropout1D(0.3, name="mw_sd")(e)
+    return {
+        "td_mask": _mask(td),
+        "lambda_mask": _mask(lam),
+        "lambda_warnings": lam_warnings,
+        "lambda_given_mask": _mask(lam_mask),
+        "conv_mask": _mask(conv),
+        "conv_warnings": conv_warnings,
+        "dropout_mask": _mask(drop),
+    }
+
+
+def layer_errors(tf):
+    x, img = tf.constant(SEQ), tf.constant(IMG)
+    return {
+        "permute": _error(lambda: tf.keras.layers.Permute((1, 3))),
+        "permute_zero": _error(lambda: tf.keras.layers.Permute((0, 1))),
+        "repeat_rank": _error(lambda: tf.keras.layers.RepeatVector(3, name="rv_e")(x)),
+        "td_rank": _error(lambda: tf.keras.layers.TimeDistributed(tf.keras.layers.Dense(2))(x[0])),
+        "td_layer": _error(lambda: tf.keras.layers.TimeDistributed("x")),
+        "conv1d_rank": _error(lambda: tf.keras.layers.Conv1D(2, 3, name="c1_e")(x[0])),
+        "crop": _error(lambda: tf.keras.layers.Cropping2D(((2, 2), (0, 0)))(img)),
+        "pool_rank": _error(lambda: tf.keras.layers.MaxPooling1D(name="mp_e")(img)),
+        "upsample_rank": _error(lambda: tf.keras.layers.UpSampling2D(name="up_e")(x)),
+    }
+
+
 CASES = {
     f.__name__: f
     for f in (
@@ -673,8 +792,12 @@ CASES = {
         mha_errors,
         attention_errors,
         attention_with_embedding_masks,
+        reshaping_and_pooling_layers,
+        masks_through_wrappers,
+        layer_errors,
     )
 }
 CASES.update({f"masked_rnn_{k}": _masked_rnn_case(*v) for k, v in MASKED_RNN_CASES.items()})
 CASES.update({f"mha_{k}": _mha_case(*v) for k, v in MHA_CASES.items()})
 CASES.update({f"attention_{k}": _attention_case(*v) for k, v in ATTENTION_CASES.items()})
+CASES.update({f"layer_{k}": _layer_case(*v) for k, v in LAYER_CASES.items()})

@@ -1,4 +1,4 @@
-"""Keras masks, recurrent and attention layers against what real TF 2.21 with Keras 3 gave for
+"""Keras masks, attention and sequence layers against what real TF 2.21 with Keras 3 gave for
 the same code (tests/keras_layers_cases.py; the fixture is made by
 tests/fixtures/make_keras_layers_fixtures.py), and what TF's random streams make untestable
 against the fixture (dropout in training), tested by its statistics."""
@@ -118,6 +118,14 @@ def test_attention_dropout_in_training():
     assert abs((w == 0).mean() - 0.5) < 0.05  # Attention returns the dropped weights
     _, weights = layer([q, q], return_attention_scores=True)
     np.testing.assert_allclose(weights.numpy().sum(-1), 1.0, rtol=1e-6)
+
+
+def test_spatial_dropout_drops_whole_channels():
+    tf.random.set_seed(4)
+    y = tf.keras.layers.SpatialDropout1D(0.3)(tf.ones((200, 7, 50)), training=True).numpy()
+    assert (y == y[:, :1]).all()  # the same for every step
+    assert abs((y == 0).mean() - 0.3) < 0.02
+    assert set(np.unique(y).tolist()) == {0.0, np.float32(1 / 0.7)}
 
 
 def test_masks_live_as_long_as_their_tensors():

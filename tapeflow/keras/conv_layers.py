@@ -1,5 +1,6 @@
-"""Keras layers for images and tokens: Conv2D, the 2-D poolings, their global forms, Reshape
-and Embedding (channels last, as Keras's default). tf.keras.layers re-exports them.
+"""Keras layers for images, sequences and tokens: Conv1D and Conv2D, the 1-D and 2-D poolings
+and their global forms, UpSampling2D, ZeroPadding2D, Cropping2D, Reshape, RepeatVector,
+Permute and Embedding (channels last, as Keras's default). tf.keras.layers re-exports them.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from tapeflow.keras import activations, initializers, regularizers
 from tapeflow.keras.layers import InputSpec, Layer
 from tapeflow.keras.serialization import keras_defaults
 from tapeflow.ops import conv as _conv
+from tapeflow.ops import image as _image
 from tapeflow.ops import nn as _nn
 from tapeflow.ops import pooling as _pooling
-from tapeflow.ops.array import expand_dims, reshape
+from tapeflow.ops.array import expand_dims, pad, repeat, reshape, transpose
 from tapeflow.ops.logic import not_equal
 from tapeflow.ops.math import cast, truediv, where
 from tapeflow.ops.reduce import reduce_max, reduce_mean, reduce_sum
@@ -20,14 +22,22 @@ from tapeflow.tape import add
 from tapeflow.tensor import convert_to_tensor
 
 __all__ = [
+    "Conv1D",
     "Conv2D",
+    "MaxPooling1D",
+    "AveragePooling1D",
     "MaxPooling2D",
     "AveragePooling2D",
     "GlobalAveragePooling2D",
     "GlobalMaxPooling2D",
     "GlobalAveragePooling1D",
     "GlobalMaxPooling1D",
+    "UpSampling2D",
+    "ZeroPadding2D",
+    "Cropping2D",
     "Reshape",
+    "RepeatVector",
+    "Permute",
     "Embedding",
 ]
 
@@ -41,14 +51,85 @@ def _pair(value: Any, name: str) -> tuple[int, int]:
     return pair
 
 
-def _padding(padding: str) -> str:
+def _single(value: Any, name: str) -> int:
+    single = value[0] if isinstance(value, (list, tuple)) and len(value) == 1 else value
+    if not isinstance(single, int) or isinstance(single, bool) or single <= 0:
+        raise ValueError(
+            f"The `{name}` argument must be a tuple of 1 integers. Received {name}={value}"
+        )
+    return single
+
+
+def _padding(padding: str, causal: bool = False) -> str:
     mode = padding.upper()
-    if mode not in ("VALID", "SAME"):
+    if mode not in ("VALID", "SAME") and not (causal and mode == "CAUSAL"):
         raise ValueError(
             "The `padding` argument must be a list/tuple or one of "
             f"['valid', 'same', 'causal']. Received: {padding}"
         )
     return mode
+
+
+class Conv1D(Layer):
+    """`activation(conv1d(inputs, kernel) + bias)` over (batch, steps, channels) with a
+    (kernel_size, channels, filters) kernel; `padding="causal"` pads only the start, so step t
+    sees steps <= t (WaveNet's convolution, as Keras pads it).
+
+    >>> import tapeflow as tf
+    >>> conv = tf.keras.layers.Conv1D(4, 3, padding="causal", kernel_initializer="ones")
+    >>> conv(tf.ones([1, 5, 2])).shape
+    TensorShape([1, 5, 4])
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = 1,
+        padding: str = "valid",
+        dilation_rate: Any = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.kernel_size = _single(kernel_size, "kernel_size")
+        self.strides = _single(strides, "strides")
+        self.dilation_rate = _single(dilation_rate, "dilation_rate")
+        self.padding = _padding(padding, causal=True)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.input_spec = InputSpec(min_ndim=3)
+
+    def build(self, input_shape: Any) -> None:
+        channels = input_shape[-1]
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(self.kernel_size, channels, self.filters),
+            initializer=self.kernel_initializer,
+        )
+        self.bias = (
+            self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer)
+            if self.use_bias
+            else None
+        )
+        self.input_spec = InputSpec(min_ndim=3, axes={-1: channels})
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        padding = self.padding
+        if padding == "CAUSAL":  # Keras: pad dilation * (kernel_size - 1) steps in front
+            inputs = pad(inputs, [[0, 0], [self.dilation_rate * (self.kernel_size - 1), 0], [0, 0]])
+            padding = "VALID"
+        x = _conv.conv1d(inputs, self.kernel, self.strides, padding, dilations=self.dilation_rate)
+        if self.bias is not None:
+            x = add(x, self.bias)
+        return self.activation(x)
 
 
 class Conv2D(Layer):
@@ -173,6 +254,34 @@ class AveragePooling2D(_Pooling2D):
         return _pooling.avg_pool2d(inputs, self.pool_size, self.strides, self.padding)
 
 
+class _Pooling1D(Layer):
+    def __init__(
+        self, pool_size: Any = 2, strides: Any = None, padding: str = "valid", **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.pool_size = _single(pool_size, "pool_size")
+        self.strides = self.pool_size if strides is None else _single(strides, "strides")
+        self.padding = _padding(padding)
+        self.input_spec = InputSpec(ndim=3)
+        self.built = True
+
+
+class MaxPooling1D(_Pooling1D):
+    """The maximum of each `pool_size` window of steps, moving by `strides` (default: the
+    window)."""
+
+    def call(self, inputs: Any) -> Any:
+        return _pooling.max_pool(inputs, self.pool_size, self.strides, self.padding)
+
+
+class AveragePooling1D(_Pooling1D):
+    """The mean of each `pool_size` window of steps, moving by `strides` (default: the
+    window)."""
+
+    def call(self, inputs: Any) -> Any:
+        return _pooling.avg_pool(inputs, self.pool_size, self.strides, self.padding)
+
+
 class GlobalAveragePooling2D(Layer):
     """The mean over height and width: (batch, h, w, c) -> (batch, c)."""
 
@@ -227,6 +336,82 @@ class GlobalMaxPooling1D(GlobalAveragePooling2D):
         return reduce_max(inputs, axis=1, keepdims=self.keepdims)
 
 
+def _pairs(value: Any, name: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Keras's ((top, bottom), (left, right)) from an int, two ints or two pairs."""
+    if isinstance(value, int):
+        return (value, value), (value, value)
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        if all(isinstance(v, int) for v in value):
+            return (value[0], value[0]), (value[1], value[1])
+        if all(isinstance(v, (list, tuple)) and len(v) == 2 for v in value):
+            return (value[0][0], value[0][1]), (value[1][0], value[1][1])
+    raise ValueError(
+        f"`{name}` should be either an int, a tuple of 2 ints (symmetric_height_{name}, "
+        f"symmetric_width_{name}), or a tuple of 2 tuples of 2 ints ((top_{name}, "
+        f"bottom_{name}), (left_{name}, right_{name})). Received: {name}={value}."
+    )
+
+
+class UpSampling2D(Layer):
+    """Repeats rows `size[0]` times and columns `size[1]` times (`interpolation="nearest"`),
+    or resizes bilinearly (`"bilinear"`), as Keras does.
+
+    >>> import tapeflow as tf
+    >>> tf.keras.layers.UpSampling2D((2, 3))(tf.ones([1, 2, 2, 1])).shape
+    TensorShape([1, 4, 6, 1])
+    """
+
+    def __init__(self, size: Any = (2, 2), interpolation: str = "nearest", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.size = _pair(size, "size")
+        self.interpolation = interpolation.lower()
+        self.input_spec = InputSpec(ndim=4)
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        if self.interpolation == "nearest":
+            return repeat(repeat(inputs, self.size[0], axis=1), self.size[1], axis=2)
+        height, width = inputs.shape[1], inputs.shape[2]
+        size = (height * self.size[0], width * self.size[1])
+        return _image.resize(inputs, size, method=self.interpolation)
+
+
+class ZeroPadding2D(Layer):
+    """Adds rows and columns of zeros around images: `padding` is an int, (rows, columns)
+    or ((top, bottom), (left, right))."""
+
+    def __init__(self, padding: Any = (1, 1), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.padding = _pairs(padding, "padding")
+        self.input_spec = InputSpec(ndim=4)
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        return pad(inputs, [[0, 0], list(self.padding[0]), list(self.padding[1]), [0, 0]])
+
+
+class Cropping2D(Layer):
+    """Cuts rows and columns off the edges of images: `cropping` is an int,
+    (rows, columns) or ((top, bottom), (left, right))."""
+
+    def __init__(self, cropping: Any = ((0, 0), (0, 0)), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cropping = _pairs(cropping, "cropping")
+        self.input_spec = InputSpec(ndim=4)
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        (top, bottom), (left, right) = self.cropping
+        height, width = inputs.shape[1], inputs.shape[2]
+        if top + bottom >= height or left + right >= width:
+            raise ValueError(
+                "Values in `cropping` argument should be smaller than the corresponding "
+                f"spatial dimension of the input. Received: inputs.shape="
+                f"{tuple(inputs.shape.as_list())}, cropping={self.cropping}"
+            )
+        return inputs[:, top : height - bottom, left : width - right, :]
+
+
 class Reshape(Layer):
     """Reshapes each example to `target_shape` (one entry may be -1); the batch axis stays."""
 
@@ -241,6 +426,49 @@ class Reshape(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "target_shape": self.target_shape}
+
+
+class RepeatVector(Layer):
+    """Repeats each (batch, features) example `n` times: (batch, n, features).
+
+    >>> import tapeflow as tf
+    >>> tf.keras.layers.RepeatVector(3)(tf.ones([2, 4])).shape
+    TensorShape([2, 3, 4])
+    """
+
+    def __init__(self, n: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(n, int):
+            raise TypeError(f"Expected an integer value for `n`, got {type(n)}.")
+        self.n = n
+        self.input_spec = InputSpec(ndim=2)
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        return repeat(expand_dims(inputs, 1), self.n, axis=1)
+
+
+class Permute(Layer):
+    """Permutes the axes of each example: `dims` numbers them from 1 (the batch axis stays).
+
+    >>> import tapeflow as tf
+    >>> tf.keras.layers.Permute((2, 1))(tf.ones([2, 3, 4])).shape
+    TensorShape([2, 4, 3])
+    """
+
+    def __init__(self, dims: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.dims = tuple(dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError(
+                "Invalid permutation argument `dims` for Permute Layer. The set of indices in "
+                f"`dims` must be consecutive and start from 1. Received dims={dims}"
+            )
+        self.input_spec = InputSpec(ndim=len(self.dims) + 1)
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        return transpose(inputs, (0, *self.dims))
 
 
 class Embedding(Layer):

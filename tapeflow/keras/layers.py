@@ -46,6 +46,8 @@ __all__ = [
     "Dense",
     "Flatten",
     "Dropout",
+    "SpatialDropout1D",
+    "Lambda",
     "ReLU",
     "Activation",
     "Softmax",
@@ -1174,6 +1176,61 @@ class Dropout(Layer):
             "seed": self.seed,
             "noise_shape": self.noise_shape,
         }
+
+
+class SpatialDropout1D(Dropout):
+    """Dropout of whole feature channels: with `training=True`, each (example, channel) is
+    zeroed at every step at once, with probability `rate`."""
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(rate, seed=seed, **kwargs)
+        self.input_spec = InputSpec(ndim=3)
+
+    def call(self, inputs: Any, training: bool | None = False) -> Any:
+        if training and self.rate > 0:
+            batch, _, channels = inputs.shape.as_list()
+            return _nn.dropout(inputs, self.rate, noise_shape=[batch, 1, channels], seed=self.seed)
+        return inputs
+
+
+class Lambda(Layer):
+    """Wraps a function of the inputs as a layer: `Lambda(lambda x: x * 2)`. The function
+    gets `mask=` and `training=` when it takes them, and `arguments` as keywords; `mask` (a
+    mask, or a function of the inputs and their mask) gives the outputs' mask.
+
+    >>> import tapeflow as tf
+    >>> print(tf.keras.layers.Lambda(lambda x: x * 2)(tf.constant([1.0, 2.0])))
+    tf.Tensor([2. 4.], shape=(2,), dtype=float32)
+    """
+
+    def __init__(
+        self,
+        function: Any,
+        output_shape: Any = None,
+        mask: Any = None,
+        arguments: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError("unsupported callable")
+        self.function, self.arguments = function, dict(arguments or {})
+        self.mask, self._output_shape = mask, output_shape
+        self.supports_masking = mask is not None
+        names = inspect.getfullargspec(function).args
+        self._takes_training, self._takes_mask = "training" in names, "mask" in names
+        self.built = True
+
+    def call(self, inputs: Any, mask: Any = None, training: Any = None) -> Any:
+        kwargs = dict(self.arguments)
+        if self._takes_mask:
+            kwargs["mask"] = mask
+        if self._takes_training:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return self.mask(inputs, mask) if callable(self.mask) else self.mask
 
 
 class ReLU(Layer):

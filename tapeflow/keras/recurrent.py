@@ -1,4 +1,5 @@
-"""Keras 3's recurrent layers: SimpleRNN, LSTM, GRU and the Bidirectional wrapper.
+"""Keras 3's recurrent layers: SimpleRNN, LSTM, GRU and the wrappers Bidirectional and
+TimeDistributed.
 
 Each layer holds its cell (`layer.cell`, named "lstm_cell" and so on) whose weights are
 Keras 3's in name, shape and gate order (LSTM: i, f, c, o; GRU: z, r, h), so weights copied
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from tapeflow.keras import activations, initializers, regularizers
-from tapeflow.keras.layers import InputSpec, Layer
+from tapeflow.keras.layers import InputSpec, Layer, _accepts, _call_spec
 from tapeflow.keras.serialization import (
     deserialize_keras_object,
     keras_defaults,
@@ -28,7 +29,7 @@ from tapeflow.ops.linalg import matmul
 from tapeflow.tape import add
 from tapeflow.tensor import convert_to_tensor
 
-__all__ = ["SimpleRNN", "LSTM", "GRU", "Bidirectional"]
+__all__ = ["SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed"]
 
 
 class _Cell(Layer):
@@ -652,3 +653,67 @@ class Bidirectional(Layer):
             if isinstance(config.get(key), dict):
                 config[key] = deserialize_keras_object(config[key])
         return super().from_config(config)
+
+
+class TimeDistributed(Layer):
+    """Applies `layer` to every step of (batch, steps, ...) inputs: the same weights at each
+    step. As Keras, it runs the layer's `call` on each step, passing `training` and the step's
+    mask where the layer takes them, and keeps the inputs' mask.
+
+    >>> import tapeflow as tf
+    >>> td = tf.keras.layers.TimeDistributed(tf.keras.layers.Dense(2, name="d"), name="td")
+    >>> td(tf.ones([4, 3, 5])).shape, [v.path for v in td.weights]
+    (TensorShape([4, 3, 2]), ['td/d/kernel', 'td/d/bias'])
+    """
+
+    _supports_masking = True
+
+    def __init__(self, layer: Any, **kwargs: Any) -> None:
+        if not isinstance(layer, Layer):
+            raise ValueError(
+                "Please initialize `TimeDistributed` layer with a `keras.layers.Layer` "
+                f"instance. Received: {layer}"
+            )
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def build(self, input_shape: Any) -> None:
+        if not isinstance(input_shape, (tuple, list)) or len(input_shape) < 3:
+            raise ValueError(
+                "`TimeDistributed` Layer should be passed an `input_shape` with at least 3 "
+                f"dimensions, received: {input_shape}"
+            )
+        if not self.layer.built:
+            self.layer.build((input_shape[0], *input_shape[2:]))
+            self.layer.built = True
+        self.built = True
+
+    def call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
+        if mask is not None:
+            mask = convert_to_tensor(mask)
+            if mask.ndim < 2:
+                raise ValueError(
+                    "The `mask` passed to the `TimeDistributed` layer must be at least 2D "
+                    "(e.g., `(batch_size, timesteps)`), but it has "
+                    f"{mask.ndim} dimension(s) with shape {tuple(mask.shape.as_list())}."
+                )
+            if mask.shape[:2] != inputs.shape[:2]:
+                raise ValueError(
+                    "The `mask` passed to the `TimeDistributed` layer has a shape "
+                    f"{tuple(mask.shape.as_list())} that is incompatible with the input shape "
+                    f"{tuple(inputs.shape.as_list())}. The first two dimensions of the mask "
+                    "(batch size and timesteps) must match the input's first two dimensions. "
+                    f"Expected mask shape prefix: ({inputs.shape[0]}, {inputs.shape[1]})."
+                )
+        kind = type(self.layer)
+        takes_mask = "mask" in _call_spec(kind).names
+        step_masks = unstack(mask, axis=1) if mask is not None and takes_mask else None
+        outputs = []
+        for i, x in enumerate(unstack(inputs, axis=1)):
+            kwargs: dict[str, Any] = {}
+            if step_masks is not None:
+                kwargs["mask"] = step_masks[i]
+            if _accepts(kind, "training"):
+                kwargs["training"] = training
+            outputs.append(self.layer.call(x, **kwargs))
+        return stack(outputs, axis=1)
