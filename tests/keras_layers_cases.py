@@ -550,6 +550,37 @@ def mha_summary_and_weights(tf):
     }
 
 
+def functional_masks_after_attention(tf):
+    """Keras 3's functional models record the symbolic mask of a single-tensor call that takes
+    one (TimeDistributed, pooling, LSTM), and pass it at run time even where MultiHeadAttention
+    took the run-time mask off; other calls (the second attention) see the run-time masks."""
+    ids = tf.keras.Input(shape=(5,), dtype="int32", name="fa_in")
+    x = tf.keras.layers.Embedding(8, 6, mask_zero=True, name="fa_emb")(ids)
+    a1 = tf.keras.layers.MultiHeadAttention(2, 3, dropout=0.1, name="fa_mha1")(x, x)
+    h1 = tf.keras.layers.LayerNormalization(name="fa_ln1")(
+        tf.keras.layers.Add(name="fa_add1")([x, a1])
+    )
+    a2 = tf.keras.layers.MultiHeadAttention(2, 3, name="fa_mha2")(h1, h1)
+    h2 = tf.keras.layers.Add(name="fa_add2")([h1, a2])
+    td = tf.keras.layers.TimeDistributed(
+        tf.keras.layers.Dense(4, activation="tanh", name="d"), name="fa_td"
+    )(h2)
+    seq = tf.keras.layers.LSTM(3, return_sequences=True, name="fa_lstm")(td)
+    pooled = tf.keras.layers.GlobalAveragePooling1D(name="fa_gap")(seq)
+    outputs = [x, a1, h1, a2, h2, td, seq, pooled]
+    model = tf.keras.Model(ids, outputs, name="fa")
+    _fill(model, 0.4)
+    with tf.GradientTape() as tape:
+        ys = model(tf.constant(IDS))
+        loss = tf.reduce_sum(ys[-1] ** 2) + tf.reduce_sum(ys[3])
+    grads = tape.gradient(loss, model.trainable_variables)
+    return {
+        "outputs": ys,
+        "masks": [_mask(y) for y in ys],
+        "grads": [tf.convert_to_tensor(g) for g in grads],
+    }
+
+
 def mha_errors(tf):
     q, v = tf.constant(Q), tf.constant(V)
     mha = tf.keras.layers.MultiHeadAttention(2, 3, name="me_a")
@@ -789,6 +820,7 @@ CASES = {
         rnn_dropout_at_inference,
         mha_masks_from_inputs,
         mha_summary_and_weights,
+        functional_masks_after_attention,
         mha_errors,
         attention_errors,
         attention_with_embedding_masks,

@@ -125,10 +125,69 @@ class Node:
         self.index = len(layer._inbound_nodes)
         layer._inbound_nodes.append(self)
 
-    def run(self, values: dict[int, Any]) -> Any:
-        """Calls the layer with each KerasTensor argument replaced by `values[id(it)]`."""
+    def run(self, values: dict[int, Any], graph_masks: dict[int, Any] | None = None) -> Any:
+        """Calls the layer with each KerasTensor argument replaced by `values[id(it)]`.
+
+        With `graph_masks` (the masks the model's graph gives its KerasTensors, by id), the
+        call sees masks as in a Keras 3 functional model, and the outputs' graph masks are
+        added. Keras records a layer's symbolic `mask` in the graph when the layer takes one
+        and was called on a single tensor (of its dtype, without keywords); such a layer is
+        given that mask, even where the tensor lost it at run time (MultiHeadAttention takes
+        its inputs' masks off). Other calls read the masks the tensors carry."""
         args, kwargs = _map(lambda k: values[id(k)], (self.args, self.kwargs))
-        return self.layer(*args, **kwargs)
+        if graph_masks is None:
+            return self.layer(*args, **kwargs)
+        layer, spec = self.layer, _call_spec(type(self.layer))
+        only = self.args[0] if len(self.args) == 1 and not self.kwargs else None
+        if "mask" in spec.names and isinstance(only, KerasTensor) and only.dtype == layer.dtype:
+            recorded = graph_masks.get(id(only))
+            if recorded is not None:
+                kwargs = {"mask": recorded}
+        outputs = layer(*args, **kwargs)
+        # the outputs' graph masks: what the layer makes of its inputs' graph masks
+        masks = None
+        names = spec.names | spec.variadic
+        bound = spec.bind(self.args, {k: v for k, v in self.kwargs.items() if k in names})
+        given = self.kwargs.get("mask")
+        if given is not None:
+            previous = _map(lambda k: values[id(k)], given)
+        else:
+            tensors = [
+                v for k, v in bound.items() if k not in spec.variadic and _is_symbolic_argument(v)
+            ]
+            source = tensors[0] if "mask" in spec.names and len(tensors) == 1 else None
+            previous = _graph_mask_of(
+                next(iter(bound.values())) if source is None else source, graph_masks
+            )
+        if layer.supports_masking and (
+            spec.computes_mask or any(m is not None for m in _leaves(previous))
+        ):
+            first = args[0] if args else next(iter(kwargs.values()))
+            masks = layer.compute_mask(first, previous)
+        flat = list(_leaves(masks))
+        for i, k in enumerate(self.outputs):
+            graph_masks[id(k)] = flat[i] if i < len(flat) else None
+        return outputs
+
+
+def _graph_mask_of(value: Any, graph_masks: dict[int, Any]) -> Any:
+    """The graph masks of `value`'s KerasTensors, in its structure (None elsewhere)."""
+    if isinstance(value, KerasTensor):
+        return graph_masks.get(id(value))
+    if isinstance(value, dict):
+        return {k: _graph_mask_of(v, graph_masks) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_graph_mask_of(v, graph_masks) for v in value)
+    return None
+
+
+def _is_symbolic_argument(value: Any) -> bool:
+    """Keras's tensor argument, in a recorded call: a KerasTensor or a structure of them."""
+    if isinstance(value, KerasTensor):
+        return True
+    if isinstance(value, (list, tuple, dict)) and len(value) > 0:
+        return all(v is None or isinstance(v, KerasTensor) for v in _leaves(value))
+    return False
 
 
 def _map(fn: Any, value: Any) -> Any:
@@ -797,14 +856,11 @@ class Layer(Module):
         # input builds it the same way and gives the output shapes and dtypes
         batch = next(k for k in _leaves([args, kwargs]) if isinstance(k, KerasTensor)).shape[0]
 
-        concrete: list[tuple[KerasTensor, Tensor]] = []
-
         def zeros(k: KerasTensor) -> Tensor:
             z = constant(np.zeros([1 if d is None else d for d in k.shape], k.dtype))
             if k._keras_mask is not None:  # a masked input: an all-True mask of its shape
                 shape = [1 if d is None else d for d in k._keras_mask.shape]
                 set_keras_mask(z, constant(np.ones(shape, bool)))
-            concrete.append((k, z))
             return z
 
         if not self.built:  # Keras's build_config: the symbolic shapes
@@ -816,15 +872,14 @@ class Layer(Module):
             else:
                 pending = _shapes(args[0])
             self.__dict__["_pending_build_shape"] = pending
+        # (a layer that takes its inputs' masks off when it runs, MultiHeadAttention, leaves
+        # them on the KerasTensors: Keras traces it with `compute_output_spec`, which does not)
         _symbolic_batch.append(batch)
         try:
             outputs = self(*_map(zeros, args), **_map(zeros, kwargs))
         finally:
             _symbolic_batch.pop()
         self._clear_losses()  # the stand-in run's losses are not a call's (Keras: symbolic)
-        for k, z in concrete:  # a layer that takes its inputs' masks off (MultiHeadAttention)
-            if get_keras_mask(z) is None:
-                k._keras_mask = None
         node = Node(self, args, kwargs)
 
         def symbolic(t: Any) -> Any:

@@ -483,6 +483,8 @@ class Functional(Model):
         self._nodes, self._layers, self._depth = _map_graph(self.inputs, self.outputs)
         # what `compile` keys a dict of losses or metrics by, and names logged values after
         self.output_names = [k._history[0].layer.name for k in self.outputs if k._history]
+        # a graph with masks runs its calls as Keras 3 does (Node.run)
+        self._masked = any(k._keras_mask is not None for n in self._nodes for k in n.outputs)
         # Keras runs the graph once at construction: an output it cannot reach is an error
         reached = {id(k) for k in self.inputs}
         for node in self._nodes:
@@ -520,10 +522,11 @@ class Functional(Model):
             values[id(k)] = t = _as_tensor(v, k.dtype)
             # an input's Keras mask (or the one passed) stays with it, for the layers to read
             set_keras_mask(t, get_keras_mask(v) if m is None else m)
+        graph_masks: dict[int, Any] | None = {} if self._masked else None
         for node in self._nodes:
             if node.inputs and all(id(k) in values for k in node.inputs):
                 # `training` reaches the layers through Layer.__call__
-                for k, v in zip(node.outputs, flatten(node.run(values))):
+                for k, v in zip(node.outputs, flatten(node.run(values, graph_masks))):
                     values[id(k)] = v
         outputs = pack_sequence_as(self._outputs_struct, [values[id(k)] for k in self.outputs])
         # Keras's unpack_singleton: outputs=[y] gives y
