@@ -9,6 +9,7 @@ depend on random streams or on how many layers were made before. Gradients are t
 GradientTape with respect to the inputs and every trainable weight.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -581,6 +582,91 @@ def functional_masks_after_attention(tf):
     }
 
 
+def transformer_tutorial_layers(tf):
+    """The layers of TF's "Neural machine translation with a Transformer" tutorial, as it
+    writes them: a PositionalEmbedding whose mask is Embedding's, and attention layers that
+    call MultiHeadAttention with keywords (causal, cross attention with scores)."""
+
+    def positional_encoding(length, depth):
+        depth = depth / 2
+        positions = np.arange(length)[:, np.newaxis]
+        depths = np.arange(depth)[np.newaxis, :] / depth
+        angle_rads = positions * (1 / (10000**depths))
+        encoding = np.concatenate([np.sin(angle_rads), np.cos(angle_rads)], axis=-1)
+        return tf.cast(encoding, dtype=tf.float32)
+
+    class PositionalEmbedding(tf.keras.layers.Layer):
+        def __init__(self, vocab_size, d_model):
+            super().__init__()
+            self.d_model = d_model
+            self.embedding = tf.keras.layers.Embedding(vocab_size, d_model, mask_zero=True)
+            self.pos_encoding = positional_encoding(length=64, depth=d_model)
+
+        def compute_mask(self, *args, **kwargs):
+            return self.embedding.compute_mask(*args, **kwargs)
+
+        def call(self, x):
+            length = tf.shape(x)[1]
+            x = self.embedding(x)
+            x *= tf.math.sqrt(tf.cast(self.d_model, tf.float32))
+            return x + self.pos_encoding[tf.newaxis, :length, :]
+
+    class BaseAttention(tf.keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__()
+            self.mha = tf.keras.layers.MultiHeadAttention(**kwargs)
+            self.layernorm = tf.keras.layers.LayerNormalization()
+            self.add = tf.keras.layers.Add()
+
+    class CrossAttention(BaseAttention):
+        def call(self, x, context):
+            attn_output, attn_scores = self.mha(
+                query=x, key=context, value=context, return_attention_scores=True
+            )
+            self.last_attn_scores = attn_scores
+            return self.layernorm(self.add([x, attn_output]))
+
+    class GlobalSelfAttention(BaseAttention):
+        def call(self, x):
+            return self.layernorm(self.add([x, self.mha(query=x, value=x, key=x)]))
+
+    class CausalSelfAttention(BaseAttention):
+        def call(self, x):
+            attn_output = self.mha(query=x, value=x, key=x, use_causal_mask=True)
+            return self.layernorm(self.add([x, attn_output]))
+
+    source = tf.constant([[3, 4, 5, 0, 0, 0], [7, 1, 2, 6, 1, 0]])
+    target = tf.constant([[2, 6, 0, 0, 0], [7, 1, 3, 4, 0]])
+    encode, decode = PositionalEmbedding(8, 8), PositionalEmbedding(8, 8)
+    glob = GlobalSelfAttention(num_heads=2, key_dim=8)
+    cross = CrossAttention(num_heads=2, key_dim=8)
+    causal = CausalSelfAttention(num_heads=2, key_dim=8)
+
+    def run():
+        context, x = encode(source), decode(target)
+        masks = [_mask(context), _mask(x)]  # the attention takes them off its inputs
+        out_glob, out_causal = glob(context), causal(x)
+        return context, masks, out_glob, out_causal, cross(out_causal, out_glob)
+
+    _warnings(run)
+    for layer in (encode, decode, glob, cross, causal):
+        _fill(layer, 0.4)
+    with tf.GradientTape() as tape:
+        (context, masks, out_glob, out_causal, out), warned = _warnings(run)
+        loss = tf.reduce_sum(out**2)
+    weights = [*glob.trainable_variables, *cross.trainable_variables]
+    grads = tape.gradient(loss, weights + causal.trainable_variables)
+    return {
+        "context": context,
+        "masks": [*masks, *(_mask(t) for t in (context, out_glob, out_causal, out))],
+        # the layers are named automatically: their names depend on what ran before
+        "warnings": sorted({re.sub(r"Layer '[^']*' ", "Layer ", w) for w in warned}),
+        "outputs": [out_glob, out_causal, out],
+        "scores": cross.last_attn_scores,
+        "grads": [tf.convert_to_tensor(g) for g in grads],
+    }
+
+
 def mha_errors(tf):
     q, v = tf.constant(Q), tf.constant(V)
     mha = tf.keras.layers.MultiHeadAttention(2, 3, name="me_a")
@@ -821,6 +907,7 @@ CASES = {
         mha_masks_from_inputs,
         mha_summary_and_weights,
         functional_masks_after_attention,
+        transformer_tutorial_layers,
         mha_errors,
         attention_errors,
         attention_with_embedding_masks,
