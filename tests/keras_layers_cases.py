@@ -892,6 +892,12 @@ def layer_errors(tf):
         "crop": _error(lambda: tf.keras.layers.Cropping2D(((2, 2), (0, 0)))(img)),
         "pool_rank": _error(lambda: tf.keras.layers.MaxPooling1D(name="mp_e")(img)),
         "upsample_rank": _error(lambda: tf.keras.layers.UpSampling2D(name="up_e")(x)),
+        "softmax_mask_rank": _error(
+            lambda: tf.keras.layers.Softmax()(x[0], mask=tf.ones((5, 3, 1), bool))
+        ),
+        "softmax_mask_shape": _error(
+            lambda: tf.keras.layers.Softmax()(x, mask=tf.ones((2, 2, 3), bool))
+        ),
     }
 
 

@@ -1350,13 +1350,16 @@ class Softmax(Layer):
         x = convert_to_tensor(inputs)
         if mask is not None:  # Keras 3: -1e9 where the mask is False, and 0 there after
             mask = convert_to_tensor(mask)
-            if mask.ndim > x.ndim or any(
-                m not in (1, i) for m, i in zip(mask.shape[::-1], x.shape[::-1])
-            ):
+            shapes = f"inputs.shape={tuple(x.shape)}, mask.shape={tuple(mask.shape)}"
+            if mask.ndim > x.ndim:
+                raise ValueError(
+                    "The `mask` must be broadcastable to `inputs` and must not have more "
+                    f"dimensions. Received: {shapes}"
+                )
+            if any(m not in (1, i) for m, i in zip(mask.shape[::-1], x.shape[::-1])):
                 raise ValueError(
                     "The `mask` must be broadcastable to `inputs`. Each mask dimension must "
-                    f"be 1 or match the corresponding input dimension. Received: "
-                    f"inputs.shape={tuple(x.shape)}, mask.shape={tuple(mask.shape)}"
+                    f"be 1 or match the corresponding input dimension. Received: {shapes}"
                 )
             if mask.dtype.name != "bool":
                 mask = _logic.greater(mask, 0.5)
