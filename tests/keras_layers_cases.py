@@ -892,6 +892,14 @@ def layer_errors(tf):
         "crop": _error(lambda: tf.keras.layers.Cropping2D(((2, 2), (0, 0)))(img)),
         "pool_rank": _error(lambda: tf.keras.layers.MaxPooling1D(name="mp_e")(img)),
         "upsample_rank": _error(lambda: tf.keras.layers.UpSampling2D(name="up_e")(x)),
+        "conv1d_kernel": _error(lambda: tf.keras.layers.Conv1D(2, 0)),
+        "conv1d_strides": _error(lambda: tf.keras.layers.Conv1D(2, 3, strides=(1, 2))),
+        "conv2d_kernel": _error(lambda: tf.keras.layers.Conv2D(2, (3, -1))),
+        "pool1d_size": _error(lambda: tf.keras.layers.MaxPooling1D(0)),
+        "pad_three": _error(lambda: tf.keras.layers.ZeroPadding2D((1, 2, 3))),
+        "pad_negative": _error(lambda: tf.keras.layers.ZeroPadding2D(((1, -1), (0, 0)))),
+        "pad_kind": _error(lambda: tf.keras.layers.ZeroPadding2D(1.5)),
+        "crop_negative": _error(lambda: tf.keras.layers.Cropping2D(-1)),
         "softmax_mask_rank": _error(
             lambda: tf.keras.layers.Softmax()(x[0], mask=tf.ones((5, 3, 1), bool))
         ),

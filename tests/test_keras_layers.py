@@ -141,3 +141,13 @@ def test_masks_live_as_long_as_their_tensors():
         x._keras_mask
     x._keras_mask = tf.constant([[True, False]])  # settable, as on a TF tensor
     assert tf.keras.layers.Dense(3)(x)._keras_mask.numpy().tolist() == [[True, False]]
+
+
+def test_a_recurrent_mask_of_the_wrong_shape_says_so():
+    # TF fails inside its loop with OutOfRangeError, InvalidArgumentError, ValueError or
+    # IndexError depending on the shape; tapeflow names the shapes (README)
+    layer = tf.keras.layers.LSTM(2, name="lstm_m")
+    for shape in [(2, 3), (3, 4), (2,), (2, 4, 2)]:
+        with pytest.raises(ValueError, match=r"must have the shape \(batch, steps\)"):
+            layer(tf.ones((2, 4, 5)), mask=tf.ones(shape, bool))
+    assert layer(tf.ones((2, 4, 5)), mask=tf.ones((2, 4, 1), bool)).shape == (2, 2)

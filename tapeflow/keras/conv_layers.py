@@ -42,22 +42,39 @@ __all__ = [
 ]
 
 
-def _pair(value: Any, name: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) and v > 0 for v in pair):
+def _tuple(value: Any, n: int, name: str, allow_zero: bool = False) -> tuple[int, ...]:
+    """Keras's standardize_tuple: an int or `n` ints, positive (or >= 0 with `allow_zero`)."""
+    message = f"The `{name}` argument must be a tuple of {n} integers. Received {name}={value}"
+    if isinstance(value, int):
+        values: tuple[Any, ...] = (value,) * n
+    else:
+        try:
+            values = tuple(value)
+        except TypeError:
+            raise ValueError(message) from None
+        if len(values) != n:
+            raise ValueError(message)
+        for v in values:
+            try:
+                int(v)
+            except (ValueError, TypeError):
+                raise ValueError(f"{message}including element {v} of type {type(v)}") from None
+    bad = {v for v in values if (v < 0 if allow_zero else v <= 0)}
+    if bad:
+        requirement = ">= 0" if allow_zero else "> 0"
         raise ValueError(
-            f"The `{name}` argument must be a tuple of 2 integers. Received {name}={value}"
+            f"{message}, including values {bad} that do not satisfy `value {requirement}`"
         )
-    return pair
+    return tuple(int(v) for v in values)
+
+
+def _pair(value: Any, name: str) -> tuple[int, int]:
+    first, second = _tuple(value, 2, name)
+    return first, second
 
 
 def _single(value: Any, name: str) -> int:
-    single = value[0] if isinstance(value, (list, tuple)) and len(value) == 1 else value
-    if not isinstance(single, int) or isinstance(single, bool) or single <= 0:
-        raise ValueError(
-            f"The `{name}` argument must be a tuple of 1 integers. Received {name}={value}"
-        )
-    return single
+    return _tuple(value, 1, name)[0]
 
 
 def _padding(padding: str, causal: bool = False) -> str:
@@ -336,19 +353,23 @@ class GlobalMaxPooling1D(GlobalAveragePooling2D):
         return reduce_max(inputs, axis=1, keepdims=self.keepdims)
 
 
-def _pairs(value: Any, name: str) -> tuple[tuple[int, int], tuple[int, int]]:
+def _pairs(value: Any, name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Keras's ((top, bottom), (left, right)) from an int, two ints or two pairs."""
     if isinstance(value, int):
+        if value < 0 and name == "cropping":
+            raise ValueError(f"`cropping` cannot be negative. Received: cropping={value}.")
         return (value, value), (value, value)
-    if isinstance(value, (list, tuple)) and len(value) == 2:
-        if all(isinstance(v, int) for v in value):
-            return (value[0], value[0]), (value[1], value[1])
-        if all(isinstance(v, (list, tuple)) and len(v) == 2 for v in value):
-            return (value[0][0], value[0][1]), (value[1][0], value[1][1])
+    if hasattr(value, "__len__"):
+        if len(value) != 2:
+            raise ValueError(f"`{name}` should have two elements. Received: {name}={value}.")
+        return (
+            _tuple(value[0], 2, f"1st entry of {name}", allow_zero=True),
+            _tuple(value[1], 2, f"2nd entry of {name}", allow_zero=True),
+        )
     raise ValueError(
-        f"`{name}` should be either an int, a tuple of 2 ints (symmetric_height_{name}, "
-        f"symmetric_width_{name}), or a tuple of 2 tuples of 2 ints ((top_{name}, "
-        f"bottom_{name}), (left_{name}, right_{name})). Received: {name}={value}."
+        f"`{name}` should be either an int, a tuple of 2 ints (symmetric_height_crop, "
+        "symmetric_width_crop), or a tuple of 2 tuples of 2 ints ((top_crop, bottom_crop), "
+        f"(left_crop, right_crop)). Received: {name}={value}."
     )
 
 

@@ -319,7 +319,16 @@ class _RNN(Layer):
         steps = unstack(self.cell.project(inputs, input_masks), axis=1)
         keep = None
         if mask is not None:  # (batch, 1) per step, to broadcast over the units
-            keep = unstack(expand_dims(_math.cast(convert_to_tensor(mask), "bool"), -1), axis=1)
+            mask = _math.cast(convert_to_tensor(mask), "bool")
+            shape = mask.shape.as_list()
+            if shape[:2] != inputs.shape.as_list()[:2] or shape[2:] not in ([], [1]):
+                # (TF fails inside its loop, with an error type that depends on the shape)
+                raise ValueError(
+                    f"The mask of layer '{self.name}' must have the shape (batch, steps) of its "
+                    f"inputs, {tuple(inputs.shape.as_list()[:2])}. Received: mask.shape="
+                    f"{tuple(shape)}"
+                )
+            keep = unstack(mask if len(shape) == 3 else expand_dims(mask, -1), axis=1)
         if self.go_backwards:
             steps = steps[::-1]
             keep = keep and keep[::-1]
