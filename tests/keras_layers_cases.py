@@ -71,6 +71,16 @@ def _warnings(fn):
     return result, [str(w.message) for w in caught if "mask" in str(w.message)]
 
 
+def _summary(model):
+    import contextlib
+    import io
+
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        model.summary()
+    return text.getvalue()
+
+
 def _error(fn):
     """The first line of the error `fn()` raises, its type first. Keras wraps an error raised
     in a layer's call() in "Exception encountered when calling ..." (tapeflow does not: README):
@@ -880,6 +890,40 @@ def masks_through_wrappers(tf):
     }
 
 
+def variable_length_models(tf):
+    """Inputs of open length (`shape=(None, 3)`): the shapes Keras gives each layer's output
+    keep the length open, and the models run on any length."""
+    inp = tf.keras.Input(shape=(None, 3), name="vl_in")
+    h = tf.keras.layers.Conv1D(4, 3, padding="causal", name="vl_conv")(inp)
+    h = tf.keras.layers.LSTM(3, return_sequences=True, name="vl_lstm")(h)
+    h = tf.keras.layers.TimeDistributed(tf.keras.layers.Dense(2, name="d"), name="vl_td")(h)
+    attn = tf.keras.layers.MultiHeadAttention(2, 2, name="vl_mha")(h, h)
+    out = tf.keras.layers.GlobalMaxPooling1D(name="vl_gmp")(attn)
+    fn = tf.keras.Model(inp, [h, out], name="vl_fn")
+    _fill(fn)
+    seq = tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(None, 3)),
+            tf.keras.layers.Conv1D(4, 2, name="vs_conv"),
+            tf.keras.layers.MaxPooling1D(name="vs_pool"),
+            tf.keras.layers.GRU(2, return_sequences=True, name="vs_gru"),
+            tf.keras.layers.Permute((2, 1), name="vs_permute"),
+        ],
+        name="vl_seq",
+    )
+    _fill(seq)
+    long = np.concatenate([SEQ, SEQ[:, :3]], axis=1)
+    return {
+        "output_shapes": [list(s) for s in fn.output_shape],
+        "summary": _summary(fn),
+        "seq_summary": _summary(seq),
+        "fn_short": fn(SEQ),
+        "fn_long": fn(long),
+        "seq_short": seq(SEQ),
+        "seq_long": seq(long),
+    }
+
+
 def layer_errors(tf):
     x, img = tf.constant(SEQ), tf.constant(IMG)
     return {
@@ -927,6 +971,7 @@ CASES = {
         attention_with_embedding_masks,
         reshaping_and_pooling_layers,
         masks_through_wrappers,
+        variable_length_models,
         layer_errors,
     )
 }

@@ -853,44 +853,66 @@ class Layer(Module):
 
     def _symbolic_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         # Keras traces the layer on the KerasTensors; running it once on a batch of one zero
-        # input builds it the same way and gives the output shapes and dtypes
-        batch = next(k for k in _leaves([args, kwargs]) if isinstance(k, KerasTensor)).shape[0]
+        # input builds it the same way and gives the output shapes and dtypes. A dimension
+        # left open besides the batch (a sequence's length) has one size in that run and
+        # another in a second one, which tells the output dimensions that follow it: they
+        # stay open, as in Keras
+        keras_tensors = [k for k in _leaves([args, kwargs]) if isinstance(k, KerasTensor)]
+        batch = keras_tensors[0].shape[0]
 
-        def zeros(k: KerasTensor) -> Tensor:
-            z = constant(np.zeros([1 if d is None else d for d in k.shape], k.dtype))
-            if k._keras_mask is not None:  # a masked input: an all-True mask of its shape
-                shape = [1 if d is None else d for d in k._keras_mask.shape]
-                set_keras_mask(z, constant(np.ones(shape, bool)))
-            return z
+        def run(size: int) -> tuple[Any, list[tuple[list[Any], Any]]]:
+            def zeros(k: KerasTensor) -> Tensor:
+                z = constant(np.zeros(_stand_in(k.shape, size), k.dtype))
+                if k._keras_mask is not None:  # a masked input: an all-True mask of its shape
+                    set_keras_mask(z, constant(np.ones(_stand_in(k._keras_mask.shape, size), bool)))
+                return z
+
+            # (a layer that takes its inputs' masks off when it runs, MultiHeadAttention,
+            # leaves them on the KerasTensors: Keras traces it with compute_output_spec)
+            outputs = self(*_map(zeros, args), **_map(zeros, kwargs))
+            shapes = []
+            for t in _leaves(outputs):
+                mask = get_keras_mask(t)
+                shapes.append((t.shape.as_list(), None if mask is None else mask.shape.as_list()))
+            return outputs, shapes
 
         if not self.built:  # Keras's build_config: the symbolic shapes
             spec = _call_spec(type(self))
             if spec.build_shapes:
                 bound = spec.bind(args, kwargs)
-                shapes = {f"{k}_shape": _shapes(v) for k, v in bound.items()}
-                pending = {k: shapes[k] for k in spec.build_shapes if k in shapes}
+                given = {f"{k}_shape": _shapes(v) for k, v in bound.items()}
+                pending = {k: given[k] for k in spec.build_shapes if k in given}
             else:
-                pending = _shapes(args[0])
+                pending = _shapes(args[0] if args else next(iter(kwargs.values())))
             self.__dict__["_pending_build_shape"] = pending
-        # (a layer that takes its inputs' masks off when it runs, MultiHeadAttention, leaves
-        # them on the KerasTensors: Keras traces it with `compute_output_spec`, which does not)
         _symbolic_batch.append(batch)
         try:
-            outputs = self(*_map(zeros, args), **_map(zeros, kwargs))
+            outputs, shapes = run(_OPEN_SIZES[0])
+            if any(d is None for k in keras_tensors for d in k.shape[1:]):
+                try:
+                    _, again = run(_OPEN_SIZES[1])
+                except Exception:  # a model that only runs at one length: keep the first shapes
+                    again = shapes
+                if len(again) == len(shapes):
+                    shapes = [
+                        (_open_dims(a, c), _open_dims(b, d))
+                        for (a, b), (c, d) in zip(shapes, again)
+                    ]
         finally:
             _symbolic_batch.pop()
-        self._clear_losses()  # the stand-in run's losses are not a call's (Keras: symbolic)
+        self._clear_losses()  # the stand-in runs' losses are not a call's (Keras: symbolic)
         node = Node(self, args, kwargs)
+        described = iter(shapes)
 
         def symbolic(t: Any) -> Any:
             if isinstance(t, dict):
                 return {k: symbolic(v) for k, v in t.items()}
             if isinstance(t, (list, tuple)):
                 return type(t)(symbolic(v) for v in t)
-            k = KerasTensor((batch, *t.shape.as_list()[1:]), t.dtype.name)
-            mask = get_keras_mask(t)
-            if mask is not None:
-                k._keras_mask = KerasTensor((batch, *mask.shape.as_list()[1:]), "bool", "mask")
+            shape, mask_shape = next(described)
+            k = KerasTensor((batch, *shape[1:]), t.dtype.name)
+            if mask_shape is not None:
+                k._keras_mask = KerasTensor((batch, *mask_shape[1:]), "bool", "mask")
             k._history = (node, len(node.outputs))
             node.outputs.append(k)
             return k
@@ -941,6 +963,24 @@ class InputLayer(Layer):
             "name": self.name,
             "optional": False,
         }
+
+
+# The sizes of open dimensions (besides the batch) in the runs that stand in for Keras's
+# symbolic tracing: long enough for the usual valid convolutions and strided poolings, and
+# different after them
+_OPEN_SIZES = (32, 64)
+
+
+def _stand_in(shape: tuple[int | None, ...], size: int) -> list[int]:
+    """A concrete shape for a symbolic one: batch 1, other open dimensions `size`."""
+    return [(1 if i == 0 else size) if d is None else d for i, d in enumerate(shape)]
+
+
+def _open_dims(first: Any, second: Any) -> Any:
+    """A shape seen in two stand-in runs, with the dimensions that changed left open."""
+    if first is None or second is None or len(first) != len(second):
+        return first
+    return [None if a != b else a for a, b in zip(first, second)]
 
 
 def _shapes(x: Any) -> Any:

@@ -14,11 +14,14 @@ from tapeflow.keras import layers as _layers_module
 from tapeflow.keras import saving
 from tapeflow.keras.compiled import flatten, pack_sequence_as
 from tapeflow.keras.layers import (
+    _OPEN_SIZES,
     InputLayer,
     KerasTensor,
     Layer,
     Node,
     _map,
+    _open_dims,
+    _stand_in,
     get_keras_mask,
     set_keras_mask,
 )
@@ -384,26 +387,42 @@ class Sequential(Model):
     def build(self, input_shape: Any) -> None:
         # Keras traces the layers on a symbolic input; running them once on a batch of one
         # zero input gives each layer its input shape the same way, and its output shape
-        # for `summary` (with the batch size the model was built with: None or a number)
+        # for `summary` (with the batch size the model was built with: None or a number).
+        # Open dimensions besides the batch take two sizes in two runs, which tell the output
+        # dimensions that follow them (as in Layer._symbolic_call)
         if _layers_module._symbolic_batch:  # traced in a functional model: its batch size
             input_shape = (_layers_module._symbolic_batch[-1], *tuple(input_shape)[1:])
         if self._input is None:  # built by a call: Keras then has an input layer too
             self._input = InputLayer(batch_shape=tuple(input_shape)).output
-        shape = tuple(1 if d is None else d for d in input_shape)
-        x = constant(np.zeros(shape, np.float32))
-        symbolic: Any = tuple(input_shape)
-        _layers_module._symbolic_batch.append(input_shape[0])
-        try:
+        unbuilt = {id(layer) for layer in self._layers if not layer.built}
+
+        def run(size: int) -> list[list[Any]]:
+            x = constant(np.zeros(_stand_in(tuple(input_shape), size), np.float32))
+            shapes = []
             with name_scope(self.name, caller=self):
                 for layer in self._layers:
-                    if not layer.built:  # its build_config: the traced shape
-                        layer.__dict__["_pending_build_shape"] = symbolic
                     x = layer(x)
-                    symbolic = (input_shape[0], *x.shape.as_list()[1:])
-                    self._output_shapes[id(layer)] = symbolic
+                    shapes.append(x.shape.as_list())
+            return shapes
+
+        _layers_module._symbolic_batch.append(input_shape[0])
+        try:
+            shapes = run(_OPEN_SIZES[0])
+            if any(d is None for d in input_shape[1:]):
+                try:
+                    shapes = [_open_dims(a, b) for a, b in zip(shapes, run(_OPEN_SIZES[1]))]
+                except Exception:  # a model that only runs at one length: keep the first shapes
+                    pass
         finally:
             _layers_module._symbolic_batch.pop()
         self._clear_losses()  # the zero input's activity losses are not a call's
+        symbolic: Any = tuple(input_shape)
+        for layer, shape in zip(self._layers, shapes):
+            if id(layer) in unbuilt and not isinstance(
+                layer.__dict__.get("_build_input_shape"), dict
+            ):
+                layer.__dict__["_build_input_shape"] = symbolic  # its build_config: traced shapes
+            symbolic = self._output_shapes[id(layer)] = (input_shape[0], *shape[1:])
         self.built = True
 
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
