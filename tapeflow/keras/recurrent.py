@@ -331,7 +331,7 @@ class _RNN(Layer):
             keep = unstack(mask if len(shape) == 3 else expand_dims(mask, -1), axis=1)
         if self.go_backwards:
             steps = steps[::-1]
-            keep = keep and keep[::-1]
+            keep = None if keep is None else keep[::-1]
         outputs: list[Any] = []
         for t, x in enumerate(steps):
             h, new_states = self.cell.step(x, states, recurrent_masks)
