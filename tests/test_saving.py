@@ -180,11 +180,12 @@ def test_registration_and_scopes():
         assert tf.keras.layers.Dense.from_config(config).activation is plus_one
     registered = tf.keras.saving.register_keras_serializable("Tests")(plus_one)
     assert tf.keras.saving.get_registered_object("Tests>plus_one") is registered
+    # as Keras 3.15 writes a registered function: the class of functions, the registered name
     assert tf.keras.layers.Dense(2, activation=registered).get_config()["activation"] == {
-        "module": __name__,
+        "module": "builtins",
         "class_name": "function",
         "config": "Tests>plus_one",
-        "registered_name": "Tests>plus_one",
+        "registered_name": "function",
     }
 
 

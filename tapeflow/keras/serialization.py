@@ -246,20 +246,14 @@ def serialize_keras_object(obj: Any) -> Any:
             "`safe_mode=False` loads): give the function a name and register it with "
             "`@tf.keras.saving.register_keras_serializable()`."
         )
-    if callable(obj) and not hasattr(obj, "get_config"):  # a function
-        registered = _GLOBAL_CUSTOM_NAMES.get(obj)
-        if registered is None:
-            return {
-                "module": "builtins",
-                "class_name": "function",
-                "config": obj.__name__,
-                "registered_name": "function",
-            }
+    if callable(obj) and not hasattr(obj, "get_config"):
+        # a function: Keras 3.15 writes the class of functions (builtins.function) and the
+        # function's registered name, or its own (`deserialize_keras_object` looks it up)
         return {
-            "module": obj.__module__,
+            "module": "builtins",
             "class_name": "function",
-            "config": registered,
-            "registered_name": registered,
+            "config": _GLOBAL_CUSTOM_NAMES.get(obj, obj.__name__),
+            "registered_name": "function",
         }
     if not hasattr(obj, "get_config"):
         raise TypeError(
