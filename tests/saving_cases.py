@@ -85,7 +85,59 @@ def _layers(tf):
         L.Maximum(name="maximum"),
         L.Minimum(name="minimum"),
         L.Concatenate(axis=1, name="concatenate"),
+        *_sequence_and_attention_layers(tf),
         *_regularized_layers(tf),
+    ]
+
+
+def _double(tf):
+    """A function registered as Keras finds it by name (a Lambda's `function`)."""
+
+    @tf.keras.utils.register_keras_serializable(package="Cases")
+    def double(x):
+        return x * 2.0
+
+    return double
+
+
+def _sequence_and_attention_layers(tf):
+    """The masking, sequence, image and attention layers, and the recurrent layers' dropout
+    and mask arguments."""
+    L = tf.keras.layers
+    return [
+        L.Masking(mask_value=-1.0, name="masking"),
+        L.SpatialDropout1D(0.2, seed=3, name="spatial_dropout"),
+        L.Lambda(_double(tf), name="lambda"),
+        L.Conv1D(
+            4, 3, strides=2, padding="causal", activation="relu", use_bias=False, name="conv1d"
+        ),
+        L.MaxPooling1D(3, strides=1, padding="same", name="max_pool1"),
+        L.AveragePooling1D(2, name="avg_pool1"),
+        L.UpSampling2D((2, 3), interpolation="bilinear", name="upsampling"),
+        L.ZeroPadding2D(((1, 2), (0, 1)), name="zero_padding"),
+        L.Cropping2D(1, name="cropping"),
+        L.RepeatVector(3, name="repeat"),
+        L.Permute((2, 1), name="permute"),
+        L.TimeDistributed(L.Dense(2, name="td_dense"), name="time_distributed"),
+        L.EinsumDense(
+            "abc,cd->abd", output_shape=(None, 4), bias_axes="d", activation="tanh", name="einsum"
+        ),
+        L.MultiHeadAttention(
+            2, 3, value_dim=4, dropout=0.1, output_shape=(5,), attention_axes=1, name="mha"
+        ),
+        L.Attention(use_scale=True, score_mode="concat", dropout=0.1, seed=2, name="attention"),
+        L.AdditiveAttention(use_scale=False, name="additive_attention"),
+        L.Softmax(axis=[1, 2], name="softmax_axes"),
+        L.SimpleRNN(2, dropout=0.3, seed=1, name="simple_rnn_dropout"),
+        L.LSTM(
+            2,
+            dropout=0.1,
+            recurrent_dropout=0.2,
+            seed=5,
+            zero_output_for_mask=True,
+            name="lstm_dropout",
+        ),
+        L.GRU(2, recurrent_dropout=0.25, return_sequences=True, name="gru_dropout"),
     ]
 
 
@@ -120,6 +172,31 @@ def _regularized_layers(tf):
         L.LSTM(2, bias_regularizer="l1", activity_regularizer=R.L2(0.1), name="lstm_reg"),
         L.GRU(2, recurrent_regularizer=R.OrthogonalRegularizer(0.2), name="gru_reg"),
         L.Bidirectional(L.LSTM(2, kernel_regularizer="l2"), name="bidir_reg"),
+        L.Conv1D(
+            2,
+            2,
+            kernel_regularizer=R.L1L2(0.01, 0.02),
+            bias_regularizer="l2",
+            activity_regularizer=R.L1(0.1),
+            name="conv1d_reg",
+        ),
+        L.EinsumDense(
+            "ab,bc->ac",
+            output_shape=3,
+            bias_axes="c",
+            kernel_regularizer="l1",
+            bias_regularizer=R.L2(0.2),
+            activity_regularizer="l2",
+            name="einsum_reg",
+        ),
+        L.MultiHeadAttention(
+            2,
+            2,
+            kernel_regularizer=R.L2(0.05),
+            bias_regularizer="l1",
+            activity_regularizer=R.L1(0.01),
+            name="mha_reg",
+        ),
     ]
 
 
@@ -135,6 +212,23 @@ def _built_layers(tf):
         (L.Bidirectional(L.GRU(2), name="b_bidir"), SEQ),
         (L.Embedding(10, 2, name="b_embedding"), LABELS.reshape(2, 4)),
     ]
+    calls += [
+        (L.Conv1D(2, 2, padding="same", name="b_conv1d"), SEQ),
+        (L.EinsumDense("abc,cd->abd", (None, 2), bias_axes="d", name="b_einsum"), SEQ),
+        (L.Masking(name="b_masking"), SEQ),
+        (L.MaxPooling1D(name="b_max_pool1"), SEQ),
+        (L.UpSampling2D(name="b_upsampling"), IMAGES),
+        (L.ZeroPadding2D(name="b_zero_padding"), IMAGES),
+        (L.Cropping2D(1, name="b_cropping"), IMAGES),
+        (L.RepeatVector(2, name="b_repeat"), X),
+        (L.Permute((2, 1), name="b_permute"), SEQ),
+        (L.Lambda(_double(tf), name="b_lambda"), X),
+        (L.SpatialDropout1D(0.5, name="b_spatial_dropout"), SEQ),
+        (L.TimeDistributed(L.Dense(2, name="b_td_dense"), name="b_time_distributed"), SEQ),
+        (L.Attention(use_scale=True, name="b_attention"), [SEQ, SEQ[:, :3]]),
+        (L.AdditiveAttention(name="b_additive_attention"), [SEQ, SEQ]),
+        (L.LSTM(2, dropout=0.5, name="b_lstm_dropout"), SEQ),
+    ]
     norm = L.Normalization(name="b_normalization")
     norm.adapt(X)
     out = {}
@@ -145,6 +239,12 @@ def _built_layers(tf):
     concat = L.Concatenate(name="b_concat")
     concat([X, X[:, :2]])
     out["b_concat"] = tf.keras.utils.serialize_keras_object(concat)
+    mha = L.MultiHeadAttention(2, 3, name="b_mha")  # built from its query's and value's shapes
+    mha(SEQ, SEQ[:, :2])
+    out["b_mha"] = tf.keras.utils.serialize_keras_object(mha)
+    mha = L.MultiHeadAttention(1, 2, attention_axes=-2, name="b_mha_axes")
+    mha(IMAGES, IMAGES, IMAGES)
+    out["b_mha_axes"] = tf.keras.utils.serialize_keras_object(mha)
     return out
 
 
@@ -159,6 +259,26 @@ def _functional(tf):
     merged = L.Concatenate(name="cat")([shared(p), q])
     out = L.Add(name="sum")([shared(p), inner(merged), sub(q)])
     return tf.keras.Model({"p": p, "q": q}, {"out": out, "side": sub(q)}, name="graph")
+
+
+def _sequence_model(tf, name="sequence"):
+    """A functional model of the sequence and attention layers (no masks: Keras's graph
+    records the operations that make masks, tapeflow's does not)."""
+    L = tf.keras.layers
+    x = tf.keras.Input(shape=(6, 3), name=f"{name}_in")
+    h = L.Conv1D(4, 3, padding="causal", name=f"{name}_conv")(x)
+    h = L.SpatialDropout1D(0.1, name=f"{name}_sd")(h)
+    h = L.TimeDistributed(L.Dense(4, name=f"{name}_d"), name=f"{name}_td")(h)
+    h = L.MaxPooling1D(2, name=f"{name}_pool")(h)
+    a = L.MultiHeadAttention(2, 2, name=f"{name}_mha")(h, h)
+    b = L.Attention(name=f"{name}_att")([a, h])
+    c = L.AdditiveAttention(name=f"{name}_add_att")([b, h])
+    d = L.Lambda(_double(tf), name=f"{name}_lambda")(c)
+    e = L.LSTM(2, dropout=0.2, name=f"{name}_lstm")(d)
+    f = L.RepeatVector(2, name=f"{name}_repeat")(e)
+    g = L.Permute((2, 1), name=f"{name}_permute")(f)
+    out = L.Dropout(0.2, name=f"{name}_drop")(L.Flatten(name=f"{name}_flat")(g))
+    return tf.keras.Model(x, out, name=name)
 
 
 def _two_outputs(tf, name="two"):
@@ -265,6 +385,7 @@ def CONFIGS(tf):
     config["layers"][0]["config"]["name"] = "<auto>"  # an auto-named InputLayer
     out["sequential_lazy_called"] = config
     out["functional"] = _functional(tf).get_config()
+    out["functional_sequence_layers"] = _sequence_model(tf).get_config()
     model = _sequential(tf, "compiled")
     for i, (optimizer, loss, metrics) in enumerate(
         [
@@ -594,6 +715,95 @@ def errors_and_json(tf, d):
     return out
 
 
+def sequence_and_attention_save_load(tf, d):
+    """Models of the new layers saved and loaded: a masked Embedding -> LSTM -> Dense, the
+    functional sequence model, an attention block and an image stack; their outputs before
+    and after, and a resumed fit of the masked one."""
+    L = tf.keras.layers
+    ids = np.int32([[3, 1, 4, 0, 0], [5, 9, 2, 6, 5], [0, 0, 0, 0, 0], [8, 0, 7, 0, 1]])
+    masked = tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(5,), dtype="int32"),
+            L.Embedding(10, 3, mask_zero=True, name="m_embedding"),
+            L.LSTM(4, return_sequences=True, zero_output_for_mask=True, name="m_lstm"),
+            L.GlobalAveragePooling1D(name="m_pool"),
+            L.Dense(1, name="m_dense"),
+        ],
+        name="masked",
+    )
+    q = tf.keras.Input(shape=(4, 3), name="q")
+    v = tf.keras.Input(shape=(6, 3), name="v")
+    attended = L.MultiHeadAttention(2, 2, name="block_mha")(q, v, use_causal_mask=False)
+    normed = L.LayerNormalization(name="block_norm")(L.Add(name="block_add")([q, attended]))
+    projected = L.EinsumDense("abc,cd->abd", (None, 2), name="block_einsum")(normed)
+    block = tf.keras.Model([q, v], projected, name="block")
+    images = tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(6, 6, 2)),
+            L.ZeroPadding2D(((1, 0), (0, 1)), name="i_padding"),
+            L.Cropping2D(((0, 1), (1, 0)), name="i_cropping"),
+            L.UpSampling2D((1, 2), name="i_upsampling"),
+            L.Conv2D(2, 3, name="i_conv"),
+        ],
+        name="images",
+    )
+    seq_in = np.linspace(-1.0, 1.0, 2 * 6 * 3, dtype=np.float32).reshape(2, 6, 3)
+    data = {
+        "masked": ids,
+        "sequence": seq_in,
+        "block": [SEQ[:, :4], seq_in],
+        "images": IMAGES,
+    }
+    out = {}
+    for name, model in [
+        ("masked", masked),
+        ("sequence", _sequence_model(tf)),
+        ("block", block),
+        ("images", images),
+    ]:
+        _fill(model)
+        before = model.predict(data[name], verbose=0)
+        model.save(os.path.join(d, f"{name}.keras"))
+        loaded = tf.keras.models.load_model(os.path.join(d, f"{name}.keras"))
+        out[name] = before
+        out[f"{name}_loaded"] = loaded.predict(data[name], verbose=0)
+        out[f"{name}_weights"] = [v.path for v in loaded.weights]
+    R = tf.keras.regularizers
+    x = tf.keras.Input(shape=(6, 3), name="r_in")
+    h = L.Conv1D(4, 2, padding="same", kernel_regularizer=R.L2(0.1), name="r_conv")(x)
+    h = L.MultiHeadAttention(
+        2,
+        2,
+        kernel_regularizer=R.L1(0.01),
+        bias_regularizer="l2",
+        activity_regularizer=R.L2(0.5),
+        name="r_mha",
+    )(h, h)
+    h = L.EinsumDense(
+        "abc,cd->abd", (None, 2), bias_axes="d", activity_regularizer="l1", name="r_einsum"
+    )(h)
+    regularized = _fill(tf.keras.Model(x, h, name="regularized"))
+    regularized(seq_in)
+    regularized.save(os.path.join(d, "regularized.keras"))
+    loaded = tf.keras.models.load_model(os.path.join(d, "regularized.keras"))
+    loaded(seq_in)
+    out["regularized_losses"] = [float(loss) for loss in regularized.losses]
+    out["regularized_loaded_losses"] = [float(loss) for loss in loaded.losses]
+    masked.compile(optimizer=tf.keras.optimizers.SGD(0.1), loss="mse")
+    targets = np.float32([[0.5], [-0.5], [1.0], [0.0]])
+    first = masked.fit(ids, targets, batch_size=2, epochs=2, shuffle=False, verbose=0)
+    masked.save(os.path.join(d, "masked_fit.keras"))
+    loaded = tf.keras.models.load_model(os.path.join(d, "masked_fit.keras"))
+    out["first"] = _history(first)
+    out["resumed"] = _history(
+        loaded.fit(ids, targets, batch_size=2, epochs=2, shuffle=False, verbose=0)
+    )
+    out["continued"] = _history(
+        masked.fit(ids, targets, batch_size=2, epochs=2, shuffle=False, verbose=0)
+    )
+    return out
+
+
 CASES = {
     f.__name__: f
     for f in (
@@ -604,5 +814,6 @@ CASES = {
         multi_output_regularized_save_load_and_resume,
         subclassed_multi_output_save_load,
         errors_and_json,
+        sequence_and_attention_save_load,
     )
 }

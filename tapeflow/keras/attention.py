@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tapeflow.keras import activations, initializers
+from tapeflow.keras import activations, initializers, regularizers
 from tapeflow.keras.layers import (
     Dropout,
     InputSpec,
@@ -27,6 +27,7 @@ from tapeflow.keras.layers import (
     get_keras_mask,
     set_keras_mask,
 )
+from tapeflow.keras.serialization import keras_defaults
 from tapeflow.keras.variables import Variable, name_scope
 from tapeflow.ops import math as _math
 from tapeflow.ops import nn as _nn
@@ -156,6 +157,8 @@ class EinsumDense(Layer):
         bias_axes: str | None = None,
         kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -167,6 +170,8 @@ class EinsumDense(Layer):
         self.activation = activations.get(activation)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.bias: Variable | None = None
 
     def build(self, input_shape: Any) -> None:
@@ -180,10 +185,15 @@ class EinsumDense(Layer):
         ):  # Keras: the fans are the sizes of the kernel's input and output axes
             init = copy.copy(init)
             init.input_axes, init.output_axes = inputs, outputs
-        self._kernel = self.add_weight(name="kernel", shape=kernel_shape, initializer=init)
+        self._kernel = self.add_weight(
+            name="kernel", shape=kernel_shape, initializer=init, regularizer=self.kernel_regularizer
+        )
         if bias_shape is not None:
             self.bias = self.add_weight(
-                name="bias", shape=bias_shape, initializer=self.bias_initializer
+                name="bias",
+                shape=bias_shape,
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
             )
         self.built = True
 
@@ -198,6 +208,21 @@ class EinsumDense(Layer):
         if self.bias is not None:
             x = add(x, self.bias)
         return self.activation(x)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "output_shape": self.partial_output_shape,
+            "equation": self.equation,
+            "activation": activations.serialize(self.activation),
+            "bias_axes": self.bias_axes,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            **keras_defaults("kernel_constraint", "bias_constraint", "quantization_config"),
+        }
 
 
 # -- MultiHeadAttention -----------------------------------------------------------------------
@@ -279,6 +304,9 @@ class MultiHeadAttention(Layer):
         attention_axes: Any = None,
         kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
@@ -314,6 +342,11 @@ class MultiHeadAttention(Layer):
         self._output_shape = output_shape
         self._kernel_initializer = initializers.get(kernel_initializer)
         self._bias_initializer = initializers.get(bias_initializer)
+        # Keras gives the regularizers to the projections (the activity one too: each
+        # projection's outputs are penalised, not the layer's)
+        self._kernel_regularizer = regularizers.get(kernel_regularizer)
+        self._bias_regularizer = regularizers.get(bias_regularizer)
+        self._activity_regularizer = regularizers.get(activity_regularizer)
         if isinstance(attention_axes, int):
             attention_axes = (attention_axes,)
         elif attention_axes and not isinstance(attention_axes, (list, tuple)):
@@ -337,8 +370,7 @@ class MultiHeadAttention(Layer):
     output_dense = property(lambda self: self._output_dense)
 
     def _projection(self, rank: int, dims: list[int], name: str) -> EinsumDense:
-        """An EinsumDense from (batch, ..., features) to (batch, ..., *dims), with a fresh copy
-        of the initializers as Keras makes (a seeded one gives each projection its values)."""
+        """An EinsumDense from (batch, ..., features) to (batch, ..., *dims)."""
         equation, bias_axes, output_rank = _build_proj_equation(
             rank - 1, bound_dims=1, output_dims=len(dims)
         )
@@ -346,11 +378,21 @@ class MultiHeadAttention(Layer):
             equation,
             output_shape=_output_shape(output_rank - 1, dims),
             bias_axes=bias_axes if self._use_bias else None,
-            kernel_initializer=copy.copy(self._kernel_initializer),
-            bias_initializer=copy.copy(self._bias_initializer),
-            dtype=self.dtype,
             name=name,
+            **self._sublayer_arguments(),
         )
+
+    def _sublayer_arguments(self) -> dict[str, Any]:
+        """Keras's arguments of every projection: fresh copies of the initializers (a seeded
+        one gives each projection its values), the regularizers and the dtype."""
+        return {
+            "kernel_initializer": copy.copy(self._kernel_initializer),
+            "bias_initializer": copy.copy(self._bias_initializer),
+            "kernel_regularizer": self._kernel_regularizer,
+            "bias_regularizer": self._bias_regularizer,
+            "activity_regularizer": self._activity_regularizer,
+            "dtype": self.dtype,
+        }
 
     def build(  # type: ignore[override]  # Keras: the shapes of query, value and key
         self, query_shape: Any, value_shape: Any, key_shape: Any = None
@@ -381,13 +423,32 @@ class MultiHeadAttention(Layer):
                 equation,
                 output_shape=_output_shape(output_rank - 1, output),
                 bias_axes=bias_axes if self._use_bias else None,
-                kernel_initializer=copy.copy(self._kernel_initializer),
-                bias_initializer=copy.copy(self._bias_initializer),
-                dtype=self.dtype,
                 name="attention_output",
+                **self._sublayer_arguments(),
             )
             self._output_dense.build((*query_shape[:-1], heads, self._value_dim))
         self.built = True
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "num_heads": self._num_heads,
+            "key_dim": self._key_dim,
+            "value_dim": self._value_dim,
+            "dropout": self._dropout,
+            "use_bias": self._use_bias,
+            **keras_defaults("use_gate"),
+            "output_shape": self._output_shape,
+            "attention_axes": self._attention_axes,
+            **keras_defaults("sliding_window"),
+            "kernel_initializer": initializers.serialize(self._kernel_initializer),
+            "bias_initializer": initializers.serialize(self._bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self._kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self._bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self._activity_regularizer),
+            **keras_defaults("kernel_constraint", "bias_constraint"),
+            "seed": self.seed,
+        }
 
     def _build_attention(self, rank: int) -> None:
         if self._attention_axes is None:
@@ -536,6 +597,7 @@ class Attention(Layer):
     """
 
     _supports_masking = True
+    _keras_call_training = True
 
     def __init__(
         self,
@@ -625,6 +687,15 @@ class Attention(Layer):
             return None
         return convert_to_tensor(mask[0])
 
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "use_scale": self.use_scale,
+            "score_mode": self.score_mode,
+            "dropout": self.dropout,
+            "seed": self.seed,
+        }
+
     def _validate_inputs(self, inputs: Any, mask: Any = None) -> None:
         name = type(self).__name__
         if not isinstance(inputs, list):
@@ -677,3 +748,8 @@ class AdditiveAttention(Attention):
         if self.use_scale:
             summed = _math.multiply(self.scale, summed)
         return reduce_sum(summed, axis=-1)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        del config["score_mode"]  # Keras's AdditiveAttention has none
+        return config

@@ -109,6 +109,8 @@ class Conv1D(Layer):
         use_bias: bool = True,
         kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -121,6 +123,8 @@ class Conv1D(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.input_spec = InputSpec(min_ndim=3)
 
     def build(self, input_shape: Any) -> None:
@@ -129,9 +133,15 @@ class Conv1D(Layer):
             name="kernel",
             shape=(self.kernel_size, channels, self.filters),
             initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
         )
         self.bias = (
-            self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer)
+            self.add_weight(
+                name="bias",
+                shape=(self.filters,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+            )
             if self.use_bias
             else None
         )
@@ -147,6 +157,26 @@ class Conv1D(Layer):
         if self.bias is not None:
             x = add(x, self.bias)
         return self.activation(x)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": (self.kernel_size,),
+            "strides": (self.strides,),
+            "padding": self.padding.lower(),
+            **keras_defaults("data_format"),
+            "dilation_rate": (self.dilation_rate,),
+            **keras_defaults("groups"),
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            **keras_defaults("kernel_constraint", "bias_constraint"),
+        }
 
 
 class Conv2D(Layer):
@@ -282,6 +312,15 @@ class _Pooling1D(Layer):
         self.input_spec = InputSpec(ndim=3)
         self.built = True
 
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "pool_size": (self.pool_size,),
+            "padding": self.padding.lower(),
+            "strides": (self.strides,),
+            **keras_defaults("data_format"),
+        }
+
 
 class MaxPooling1D(_Pooling1D):
     """The maximum of each `pool_size` window of steps, moving by `strides` (default: the
@@ -387,7 +426,6 @@ class UpSampling2D(Layer):
         self.size = _pair(size, "size")
         self.interpolation = interpolation.lower()
         self.input_spec = InputSpec(ndim=4)
-        self.built = True
 
     def call(self, inputs: Any) -> Any:
         if self.interpolation == "nearest":
@@ -395,6 +433,14 @@ class UpSampling2D(Layer):
         height, width = inputs.shape[1], inputs.shape[2]
         size = (height * self.size[0], width * self.size[1])
         return _image.resize(inputs, size, method=self.interpolation)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "size": self.size,
+            **keras_defaults("data_format"),
+            "interpolation": self.interpolation,
+        }
 
 
 class ZeroPadding2D(Layer):
@@ -405,10 +451,12 @@ class ZeroPadding2D(Layer):
         super().__init__(**kwargs)
         self.padding = _pairs(padding, "padding")
         self.input_spec = InputSpec(ndim=4)
-        self.built = True
 
     def call(self, inputs: Any) -> Any:
         return pad(inputs, [[0, 0], list(self.padding[0]), list(self.padding[1]), [0, 0]])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "padding": self.padding, **keras_defaults("data_format")}
 
 
 class Cropping2D(Layer):
@@ -419,7 +467,6 @@ class Cropping2D(Layer):
         super().__init__(**kwargs)
         self.cropping = _pairs(cropping, "cropping")
         self.input_spec = InputSpec(ndim=4)
-        self.built = True
 
     def call(self, inputs: Any) -> Any:
         (top, bottom), (left, right) = self.cropping
@@ -431,6 +478,9 @@ class Cropping2D(Layer):
                 f"{tuple(inputs.shape.as_list())}, cropping={self.cropping}"
             )
         return inputs[:, top : height - bottom, left : width - right, :]
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "cropping": self.cropping, **keras_defaults("data_format")}
 
 
 class Reshape(Layer):
@@ -463,10 +513,12 @@ class RepeatVector(Layer):
             raise TypeError(f"Expected an integer value for `n`, got {type(n)}.")
         self.n = n
         self.input_spec = InputSpec(ndim=2)
-        self.built = True
 
     def call(self, inputs: Any) -> Any:
         return repeat(expand_dims(inputs, 1), self.n, axis=1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "n": self.n}
 
 
 class Permute(Layer):
@@ -486,10 +538,12 @@ class Permute(Layer):
                 f"`dims` must be consecutive and start from 1. Received dims={dims}"
             )
         self.input_spec = InputSpec(ndim=len(self.dims) + 1)
-        self.built = True
 
     def call(self, inputs: Any) -> Any:
         return transpose(inputs, (0, *self.dims))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "dims": self.dims}
 
 
 class Embedding(Layer):

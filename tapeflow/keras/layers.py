@@ -24,7 +24,13 @@ import numpy as np
 
 from tapeflow.keras import activations, initializers, regularizers
 from tapeflow.keras import variables as keras_variables
-from tapeflow.keras.serialization import keras_defaults, serialize_dtype, supported_arguments
+from tapeflow.keras.serialization import (
+    deserialize_keras_object,
+    keras_defaults,
+    serialize_dtype,
+    serialize_keras_object,
+    supported_arguments,
+)
 from tapeflow.keras.variables import Variable, auto_name, name_scope, standardize_dtype
 from tapeflow.module import Module
 from tapeflow.op import variable_types
@@ -135,6 +141,9 @@ class Node:
         given that mask, even where the tensor lost it at run time (MultiHeadAttention takes
         its inputs' masks off). Other calls read the masks the tensors carry."""
         args, kwargs = _map(lambda k: values[id(k)], (self.args, self.kwargs))
+        if "training" in kwargs and _training and _training[-1] is not None:
+            # a `training` recorded in the graph yields to the model's, as in Keras
+            kwargs["training"] = _training[-1]
         if graph_masks is None:
             return self.layer(*args, **kwargs)
         layer, spec = self.layer, _call_spec(type(self.layer))
@@ -381,9 +390,13 @@ class Layer(Module):
     _supports_masking: bool | None = None
 
     # Whether Keras's `call` of this layer takes a `mask` that tapeflow's does not: a
-    # functional config records `mask: None` with each call of it on one tensor argument, as
-    # Keras does (a `call` of tapeflow's with a `mask` parameter says so itself)
+    # functional config records `mask: None` with each call of it on one tensor, as Keras
+    # does (a `call` of tapeflow's with a `mask` parameter says so itself)
     _keras_call_mask = False
+    # Whether Keras's `call` of this layer defaults `training` to False (Dropout, the
+    # recurrent layers): a functional config records `training: False` with each call of it
+    # on one tensor, as Keras does
+    _keras_call_training = False
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         instance = super().__new__(cls)
@@ -1143,6 +1156,9 @@ class Masking(Layer):
         set_keras_mask(outputs, reshape(keep, keep.shape.as_list()[:-1]))
         return outputs
 
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "mask_value": self.mask_value}
+
 
 class Dense(Layer):
     """`activation(inputs @ kernel + bias)` over the last axis of the inputs.
@@ -1246,6 +1262,7 @@ class Dropout(Layer):
     the rest by `1 / (1 - rate)`; otherwise the identity."""
 
     _supports_masking = True
+    _keras_call_training = True
 
     def __init__(
         self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs: Any
@@ -1287,6 +1304,10 @@ class SpatialDropout1D(Dropout):
             return _nn.dropout(inputs, self.rate, noise_shape=[batch, 1, channels], seed=self.seed)
         return inputs
 
+    def get_config(self) -> dict[str, Any]:
+        # Keras's spatial dropouts write these four, the dtype as its name
+        return {"rate": self.rate, "seed": self.seed, "name": self.name, "dtype": self.dtype}
+
 
 class Lambda(Layer):
     """Wraps a function of the inputs as a layer: `Lambda(lambda x: x * 2)`. The function
@@ -1314,7 +1335,6 @@ class Lambda(Layer):
         self.supports_masking = mask is not None
         names = inspect.getfullargspec(function).args
         self._takes_training, self._takes_mask = "training" in names, "mask" in names
-        self.built = True
 
     def call(self, inputs: Any, mask: Any = None, training: Any = None) -> Any:
         kwargs = dict(self.arguments)
@@ -1326,6 +1346,31 @@ class Lambda(Layer):
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         return self.mask(inputs, mask) if callable(self.mask) else self.mask
+
+    def get_config(self) -> dict[str, Any]:
+        """Keras's: the function (and a callable `output_shape` or `mask`) serialized by name,
+        so it must be registered (`register_keras_serializable`) or given as a custom object
+        to load. A Python `lambda`, whose bytecode Keras stores, raises ValueError."""
+        config: dict[str, Any] = {"function": serialize_keras_object(self.function)}
+        if self._output_shape is not None:
+            config["output_shape"] = (
+                serialize_keras_object(self._output_shape)
+                if callable(self._output_shape)
+                else self._output_shape
+            )
+        if self.mask is not None:
+            config["mask"] = serialize_keras_object(self.mask)
+        config["arguments"] = serialize_keras_object(self.arguments)
+        return {**super().get_config(), **config}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        config = dict(config)
+        for key in ("function", "mask", "output_shape", "arguments"):
+            value = config.get(key)
+            if isinstance(value, dict):
+                config[key] = deserialize_keras_object(value)
+        return super().from_config(config)
 
 
 class ReLU(Layer):

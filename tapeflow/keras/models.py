@@ -583,9 +583,7 @@ class Functional(Model):
             nodes = []
             for node in layer._inbound_nodes:
                 if id(node) in own and node.inputs:
-                    kwargs = dict(node.kwargs)
-                    if _passes_mask(layer, node):
-                        kwargs.setdefault("mask", None)
+                    kwargs = {**node.kwargs, **_keras_call_arguments(layer, node)}
                     nodes.append(
                         {
                             "args": serialize_keras_object(_map(tensor, node.args)),
@@ -706,14 +704,21 @@ def _map_graph(
     return [nodes[n] for n in by_depth], [layers[n] for n in ordered], node_depth
 
 
-def _passes_mask(layer: Layer, node: Node) -> bool:
-    """Whether Keras's call records `mask` (None) for this call of `layer`: its `call` takes
-    one, and one argument holds the tensors (Keras then passes that argument's mask)."""
-    call = inspect.signature(type(layer).call).parameters
-    if not (layer._keras_call_mask or "mask" in call):
-        return False
-    given = (*node.args, *node.kwargs.values())
-    return sum(any(isinstance(k, KerasTensor) for k in flatten(a)) for a in given) == 1
+def _keras_call_arguments(layer: Layer, node: Node) -> dict[str, Any]:
+    """The arguments Keras's `Layer.__call__` adds to those its graph records for this call
+    of `layer`: `training` (False, where its `call` defaults it so) and `mask` (None, where its
+    `call` takes one). Keras records them only for a call on one tensor of the layer's dtype,
+    with no keyword arguments (otherwise it converts the arguments into new ones first, and
+    records those)."""
+    only = node.args[0] if len(node.args) == 1 and not node.kwargs else None
+    if not isinstance(only, KerasTensor) or only.dtype != layer.dtype:
+        return {}
+    added: dict[str, Any] = {}
+    if layer._keras_call_training:
+        added["training"] = False
+    if layer._keras_call_mask or "mask" in inspect.signature(type(layer).call).parameters:
+        added["mask"] = None
+    return added
 
 
 def _deserialize_each(deserialize: Any, value: Any) -> Any:
@@ -761,7 +766,13 @@ def _functional_from_config(cls: Any, config: dict[str, Any]) -> Any:
                     kwargs = revive(nodes[0]["kwargs"])
                 except IndexError:
                     break
-                # a None Keras passes that this layer's call does not take (`mask`)
+                # what Keras's call added (`_keras_call_arguments`): a call without them gets
+                # the same, and the model's graph masks as a call made on the tensor alone
+                if kwargs.get("mask", 0) is None:
+                    del kwargs["mask"]
+                if kwargs.get("training", 0) is False and layer._keras_call_training:
+                    del kwargs["training"]
+                # a None Keras passes that this layer's call does not take
                 kwargs = {
                     k: v
                     for k, v in kwargs.items()

@@ -236,6 +236,7 @@ class _RNN(Layer):
     """
 
     _supports_masking = True
+    _keras_call_training = True
 
     def __init__(
         self,
@@ -726,3 +727,13 @@ class TimeDistributed(Layer):
                 kwargs["training"] = training
             outputs.append(self.layer.call(x, **kwargs))
         return stack(outputs, axis=1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "layer": serialize_keras_object(self.layer)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        config = dict(config)
+        if isinstance(config.get("layer"), dict):
+            config["layer"] = deserialize_keras_object(config["layer"])
+        return super().from_config(config)

@@ -58,7 +58,7 @@ UNSUPPORTED_DEFAULTS: dict[str, Any] = {
             "quantization_config",
             "renorm_clipping",
             "ignore_class",  # SparseCategoricalCrossentropy
-            "input_axes",  # initializers
+            "input_axes",  # initializers (VarianceScaling's and its presets take them)
             "output_axes",
             "weight_decay",  # optimizers
             "clipnorm",
@@ -67,9 +67,10 @@ UNSUPPORTED_DEFAULTS: dict[str, Any] = {
             "ema_overwrite_frequency",
             "loss_scale_factor",
             "gradient_accumulation_steps",
-            "seed",  # the recurrent layers' dropout seed (no dropout in tapeflow's)
+            "seed",  # for a class of tapeflow's that takes none (the seeded ones take it)
             "lora_rank",
             "lora_alpha",
+            "sliding_window",  # MultiHeadAttention
         ]
     ),
     **dict.fromkeys(
@@ -83,6 +84,7 @@ UNSUPPORTED_DEFAULTS: dict[str, Any] = {
             "ragged",
             "optional",
             "use_ema",
+            "use_gate",  # MultiHeadAttention
         ],
         False,
     ),
