@@ -265,6 +265,26 @@ LAYERS = {
     ),
     "Rescaling": (lambda: tf.keras.layers.Rescaling(0.5, 1.0), (4, 5), "float32"),
     "Softmax": (tf.keras.layers.Softmax, (4, 5), "float32"),
+    "Conv1D": (lambda: tf.keras.layers.Conv1D(2, 3, padding="causal"), (2, 5, 3), "float32"),
+    "MaxPooling1D": (tf.keras.layers.MaxPooling1D, (2, 4, 3), "float32"),
+    "AveragePooling1D": (tf.keras.layers.AveragePooling1D, (2, 4, 3), "float32"),
+    "UpSampling2D": (tf.keras.layers.UpSampling2D, (2, 3, 3, 2), "float32"),
+    "ZeroPadding2D": (tf.keras.layers.ZeroPadding2D, (2, 3, 3, 2), "float32"),
+    "Cropping2D": (lambda: tf.keras.layers.Cropping2D(1), (2, 4, 4, 2), "float32"),
+    "RepeatVector": (lambda: tf.keras.layers.RepeatVector(3), (4, 5), "float32"),
+    "Permute": (lambda: tf.keras.layers.Permute((2, 1)), (2, 4, 5), "float32"),
+    "SpatialDropout1D": (lambda: tf.keras.layers.SpatialDropout1D(0.5), (2, 4, 5), "float32"),
+    "TimeDistributed": (
+        lambda: tf.keras.layers.TimeDistributed(tf.keras.layers.Dense(2)),
+        (2, 4, 5),
+        "float32",
+    ),
+    "EinsumDense": (
+        lambda: tf.keras.layers.EinsumDense("abc,cd->abd", (None, 2), bias_axes="d"),
+        (2, 4, 5),
+        "float32",
+    ),
+    "Lambda": (lambda: tf.keras.layers.Lambda(tf.square), (4, 5), "float32"),
 }
 
 
@@ -305,6 +325,76 @@ def test_a_keras_training_step_replays_exactly(name):
     for w, e in zip(weights, eager_weights, strict=True):
         np.testing.assert_allclose(w, e, rtol=1e-6, atol=1e-7)
     assert mean_ == pytest.approx(eager_mean, rel=1e-6)
+
+
+def _masked_lstm():
+    L = tf.keras.layers
+    return tf.keras.Sequential([L.Embedding(10, 4, mask_zero=True), L.LSTM(3), L.Dense(1)])
+
+
+def _multi_head_attention():
+    L = tf.keras.layers
+    x = tf.keras.Input(shape=(6, 4))
+    h = L.MultiHeadAttention(2, 3)(x, x, use_causal_mask=True)
+    scored = L.MultiHeadAttention(1, 2, dropout=0.1)(h, x)  # its explicit route (dropout)
+    return tf.keras.Model(x, L.Dense(1)(L.GlobalAveragePooling1D()(scored)))
+
+
+def _masked_graph():
+    """Masks through attention, merges, a bidirectional GRU, TimeDistributed and pooling."""
+    L = tf.keras.layers
+    x = tf.keras.Input(shape=(6,), dtype="int32")
+    e = L.Embedding(10, 4, mask_zero=True)(x)
+    h = L.Add()([e, L.MultiHeadAttention(2, 2)(e, e)])
+    h = L.Bidirectional(L.GRU(3, return_sequences=True))(h)
+    h = L.Concatenate()([h, L.Attention()([h, h])])
+    h = L.TimeDistributed(L.Dense(2))(L.Masking(0.5)(h))
+    return tf.keras.Model(x, L.Dense(1)(L.GlobalAveragePooling1D()(h)))
+
+
+MODELS = {
+    "masked_lstm": (_masked_lstm, (4, 6), "int32"),
+    "multi_head_attention": (_multi_head_attention, (4, 6, 4), "float32"),
+    "masked_graph": (_masked_graph, (4, 6), "int32"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_a_masked_or_attention_training_step_replays_exactly(name):
+    """Keras masks (ids 0 masked: some steps of each batch, a whole row of one) and attention
+    are ops in the trace, not values Python reads: the step replays with eager numbers."""
+    make, shape, dtype = MODELS[name]
+    rng = np.random.default_rng(1)
+    if dtype == "int32":
+        batches = [np.where(rng.random(shape) < 0.3, 0, rng.integers(1, 10, shape)) for _ in "abc"]
+        batches[1][0] = 0
+    else:
+        batches = [rng.normal(size=shape) for _ in "abc"]
+    batches = [tf.constant(b.astype(dtype)) for b in batches]
+
+    def train(traced):
+        tf.keras.utils.set_random_seed(1)
+        model = make()
+        model(batches[0])
+        opt = tf.keras.optimizers.Adam(0.05)
+
+        def step(x):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(tf.square(model(x) - 1.0))
+            grads = tape.gradient(loss, model.trainable_variables)
+            opt.apply_gradients(zip(grads, model.trainable_variables))
+            return loss
+
+        run = tf.function(step) if traced else step
+        losses = [float(run(b)) for b in batches]
+        if traced:
+            assert run.eager_reason(batches[0]) is None
+        return losses, [v.numpy() for v in model.weights]
+
+    (eager_losses, eager_weights), (losses, weights) = train(False), train(True)
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-6)
+    for w, e in zip(weights, eager_weights, strict=True):
+        np.testing.assert_allclose(w, e, rtol=1e-6, atol=1e-7)
 
 
 def test_a_value_escaping_a_trace_cannot_be_used_as_in_tf():

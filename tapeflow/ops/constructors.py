@@ -87,7 +87,9 @@ def ones(
 
 
 def _is_string(x: Any) -> bool:
-    return np.asarray(_value(x)).dtype == object
+    value = _value(x)
+    dtype = getattr(value, "dtype", None)  # (a traced tensor's dtype is no read of its value)
+    return (np.asarray(value).dtype if dtype is None else dtype).kind == "O"
 
 
 def zeros_like(
@@ -102,12 +104,9 @@ def zeros_like(
     _no_layout(layout)
     if dtype is None and _is_string(input):
         return zeros(np.shape(_value(input)), dtypes.string)
-    out = zeros_like_np(input)
-    return (
-        out
-        if dtype is None
-        else _wrap(np.asarray(out._value).astype(dtypes.as_dtype(dtype)._np)[()])
-    )
+    if dtype is not None:  # a constant of the input's shape (a traced one reads no value)
+        return zeros(np.shape(_value(input)), dtype)
+    return zeros_like_np(input)
 
 
 def ones_like(input: Any, dtype: Any = None, name: str | None = None, layout: Any = None) -> Tensor:
@@ -122,12 +121,9 @@ def ones_like(input: Any, dtype: Any = None, name: str | None = None, layout: An
         raise InvalidArgumentError(
             "Value for attr 'T' of string is not in the list of allowed values [Op:OnesLike]"
         )
-    out = ones_like_np(input)
-    return (
-        out
-        if dtype is None
-        else _wrap(np.asarray(out._value).astype(dtypes.as_dtype(dtype)._np)[()])
-    )
+    if dtype is not None:  # a constant of the input's shape (a traced one reads no value)
+        return ones(np.shape(_value(input)), dtype)
+    return ones_like_np(input)
 
 
 def fill(dims: Any, value: Any, name: str | None = None, layout: Any = None) -> Tensor:
