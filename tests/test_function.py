@@ -532,3 +532,25 @@ def test_an_input_signature_converts_python_values_and_names_what_does_not_fit()
     assert str(e.value).endswith(
         "for signature: (x: TensorSpec(shape=(None,), dtype=tf.int32, name=None))."
     )
+
+
+def test_keras_fit_of_a_masked_attention_model_replays():
+    """fit's traced steps over masks (some ids 0) and attention replay with run_eagerly's
+    numbers."""
+    rng = np.random.default_rng(0)
+    ids = np.where(rng.random((48, 6)) < 0.3, 0, rng.integers(1, 10, (48, 6))).astype("int32")
+    y = rng.normal(size=(48, 1)).astype("float32")
+
+    def fit(run_eagerly):
+        tf.keras.utils.set_random_seed(0)
+        model = _masked_graph()
+        model.compile(optimizer="adam", loss="mse", run_eagerly=run_eagerly)
+        history = model.fit(ids, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        return model, history.history, model.evaluate(ids, y, verbose=0)
+
+    eager, traced = fit(True), fit(False)
+    batch = (tf.constant(ids[:16]), tf.constant(y[:16]))
+    assert traced[0].train_function.eager_reason(batch) is None
+    assert traced[0].test_function.eager_reason(batch) is None
+    np.testing.assert_allclose(traced[1]["loss"], eager[1]["loss"], rtol=1e-6)
+    assert traced[2] == pytest.approx(eager[2], rel=1e-6)
