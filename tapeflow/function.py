@@ -136,13 +136,41 @@ class ConcreteFunction:
         self._tape_unsafe = tape_unsafe
         self.function: Function | None = None
         self.structured_input_signature: Any = None
+        self._parameters: list[tuple[str, Any]] = []  # (name, TensorSpec or Python value)
         self.structured_outputs: Any = None
         self._signature_text = ""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Calls the function it was traced from (the graph runs for matching arguments)."""
+        """Runs this trace: tensors for its tensor parameters (by position or name); its
+        Python parameters keep the values it was traced with. Other dtypes raise TF's
+        InvalidArgumentError, other Python values its TypeError."""
         assert self.function is not None
-        return self.function(*args, **kwargs)
+        from tapeflow.errors import InvalidArgumentError
+        from tapeflow.tensor_spec import TensorSpec
+
+        given = dict(zip((n for n, _ in self._parameters), args)) | kwargs
+        full = []
+        for i, (name, spec) in enumerate(self._parameters):
+            if not isinstance(spec, TensorSpec):
+                if name in given and given[name] != spec:
+                    raise TypeError(
+                        f"Binding inputs to tf.function failed due to `Can not cast "
+                        f"{given[name]!r} to {_type_text(spec)}`."
+                    )
+                full.append(spec)
+                continue
+            value = convert_to_tensor(given[name]) if name in given else None
+            if value is None:
+                raise TypeError(f"Missing required tensor argument: {name}")
+            if value.dtype != spec.dtype:
+                raise InvalidArgumentError(
+                    f"cannot compute {getattr(self.function, '__name__', 'function')} as input "
+                    f"#{i}(zero-based) was expected to be a "
+                    f"{_op._tf_type_name(spec.dtype._np)} tensor but is a "
+                    f"{_op._tf_type_name(value.dtype._np)} tensor"
+                )
+            full.append(value)
+        return self.function(*full)
 
     def pretty_printed_signature(self, verbose: bool = True) -> str:
         """TF's text: the parameters' types, the output's, and the captured variables."""
@@ -280,15 +308,10 @@ class Function:
             args = (self._instance, *args)
         if _run_eagerly[0]:
             return self.python_function(*args, **kwargs)
-        if kwargs:
-            args, kwargs = self._canonical(args, kwargs)
         if self.input_signature is not None:
+            args, kwargs = self._canonical(args, kwargs)
             args = self._check_signature(args, kwargs)
-        leaves: list[Any] = []
-        structure = _flatten((args, kwargs), leaves)
-        statics: list[Any] = []
-        keyed = [_leaf_key(x, statics) for x in leaves]
-        key = (structure, tuple(k for k, _ in keyed))
+        args, kwargs, structure, leaves, keyed, key, statics = self._signature(args, kwargs)
         outer = _graph.current()  # called while another function traces
         cached = self._cache.get(key)
         if cached is None:
@@ -312,11 +335,23 @@ class Function:
     def _canonical(self, args: Any, kwargs: Any) -> tuple[Any, Any]:
         """Arguments given by name moved to their positions, so f(x) and f(a=x) share a
         trace (TF binds them to the signature the same way)."""
+        if not kwargs:
+            return args, kwargs
         try:
             bound = inspect.signature(self.python_function).bind(*args, **kwargs)
         except (TypeError, ValueError):
             return args, kwargs  # the call itself will raise Python's error
         return bound.args, bound.kwargs
+
+    def _signature(self, args: Any, kwargs: Any) -> tuple[Any, ...]:
+        """(args, kwargs, structure, leaves, leaf keys, cache key, objects the key holds)."""
+        args, kwargs = self._canonical(args, kwargs)
+        leaves: list[Any] = []
+        structure = _flatten((args, kwargs), leaves)
+        statics: list[Any] = []
+        keyed = [_leaf_key(x, statics) for x in leaves]
+        key = (structure, tuple(k for k, _ in keyed))
+        return args, kwargs, structure, leaves, keyed, key, statics
 
     def _visibility(self, key: Any) -> tuple[bool, bool]:
         """(whether this trace is one TF would make, whether its shapes are relaxed).
@@ -475,6 +510,7 @@ class Function:
             result, lambda t: _SymbolicOutput(next(names), t.shape, t.dtype)
         )
         concrete.structured_input_signature = (tuple(spec_args), {})
+        concrete._parameters = [(name, spec) for (name, _), spec in zip(items, spec_args)]
 
     def pretty_printed_concrete_signatures(self, verbose: bool = True) -> str:
         """Every trace's signature, as TF prints them (one per concrete function)."""
@@ -574,11 +610,7 @@ class Function:
         kwargs = {k: _spec_value(v) for k, v in kwargs.items()}
         if self._instance is not None:
             args = (self._instance, *args)
-        leaves: list[Any] = []
-        structure = _flatten((args, kwargs), leaves)
-        statics: list[Any] = []
-        keyed = [_leaf_key(x, statics) for x in leaves]
-        key = (structure, tuple(k for k, _ in keyed))
+        args, kwargs, structure, leaves, keyed, key, statics = self._signature(args, kwargs)
         if key not in self._cache:
             self._trace(args, kwargs, structure, leaves, keyed, key, statics)
         return self._cache[key][0]

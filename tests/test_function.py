@@ -554,3 +554,18 @@ def test_keras_fit_of_a_masked_attention_model_replays():
     assert traced[0].test_function.eager_reason(batch) is None
     np.testing.assert_allclose(traced[1]["loss"], eager[1]["loss"], rtol=1e-6)
     assert traced[2] == pytest.approx(eager[2], rel=1e-6)
+
+
+def test_a_concrete_function_takes_tensors_of_its_trace_only():
+    @tf.function
+    def power(a, b):
+        return a**b
+
+    square = power.get_concrete_function(a=tf.TensorSpec([], tf.float32), b=2)
+    assert float(square(tf.constant(10.0))) == 100.0
+    assert float(square(a=tf.constant(3.0))) == 9.0
+    with pytest.raises(TypeError, match="Can not cast 3 to Literal"):
+        square(tf.constant(10.0), b=3)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="expected to be a float tensor"):
+        square(tf.constant(10))
+    assert power.experimental_get_tracing_count() == 1
