@@ -149,6 +149,45 @@ def _concat(b: _Builder, ins: list[str], outs: list[str], attrs: dict[str, Any])
     b.node("Concat", ins, outs, axis=int(attrs["axis"]))
 
 
+def _nchw(b: _Builder, x: str) -> str:
+    """NHWC (TF's layout) -> NCHW (ONNX's)."""
+    out = b.fresh("nchw")
+    b.node("Transpose", [x], [out], perm=[0, 3, 1, 2])
+    return out
+
+
+def _window_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
+    padding = attrs["padding"]
+    if padding == "EXPLICIT":
+        pads = attrs["explicit_paddings"]  # TF: (before, after) per NHWC axis
+        return {"pads": [pads[2], pads[4], pads[3], pads[5]]}
+    return {"auto_pad": "SAME_UPPER" if padding == "SAME" else "VALID"}  # TF pads more after
+
+
+def _windowed(onnx_type: str) -> Callable[..., None]:
+    """Conv2D, MaxPool and AvgPool: in ONNX's NCHW layout between two transposes."""
+
+    def convert(b: _Builder, ins: list[str], outs: list[str], attrs: dict[str, Any]) -> None:
+        if attrs.get("data_format", "NHWC") != "NHWC":
+            raise NotImplementedError(f"{onnx_type} with data_format {attrs['data_format']}")
+        extra: dict[str, Any] = {"strides": list(attrs["strides"][1:3]), **_window_attrs(attrs)}
+        inputs = [_nchw(b, ins[0])]
+        if onnx_type == "Conv":
+            kernel = b.fresh("oihw")  # TF's HWIO filter -> ONNX's OIHW
+            b.node("Transpose", [ins[1]], [kernel], perm=[3, 2, 0, 1])
+            inputs.append(kernel)
+            extra["dilations"] = list(attrs["dilations"][1:3])
+        else:
+            extra["kernel_shape"] = list(attrs["ksize"][1:3])
+            if onnx_type == "AveragePool":
+                extra["count_include_pad"] = 0  # TF averages over the real pixels only
+        nchw = b.fresh(onnx_type.lower())
+        b.node(onnx_type, inputs, [nchw], **extra)
+        b.node("Transpose", [nchw], outs, perm=[0, 2, 3, 1])
+
+    return convert
+
+
 # TF's op types -> how each is written in ONNX
 CONVERTERS: dict[str, Callable[..., None]] = {
     "AddV2": _elementwise("Add"),
@@ -181,6 +220,9 @@ CONVERTERS: dict[str, Callable[..., None]] = {
     "LogSoftmax": _softmax("LogSoftmax"),
     "Cast": _cast,
     "ConcatV2": _concat,
+    "Conv2D": _windowed("Conv"),
+    "MaxPool": _windowed("MaxPool"),
+    "AvgPool": _windowed("AveragePool"),
 }
 
 

@@ -75,3 +75,22 @@ def test_what_cannot_be_exported_says_why():
         onnx_export.export(writes, spec)
     with pytest.raises(NotImplementedError, match="Sin"):
         onnx_export.export(tf.sin, spec)
+
+
+def test_a_small_cnn_runs_in_onnxruntime():
+    tf.keras.utils.set_random_seed(1)
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input((8, 8, 2)),
+            tf.keras.layers.Conv2D(3, 3, padding="same", activation="relu"),
+            tf.keras.layers.MaxPooling2D(),
+            tf.keras.layers.Conv2D(4, 2, strides=2, padding="valid", dilation_rate=1),
+            tf.keras.layers.AveragePooling2D(pool_size=3, strides=1, padding="same"),
+            tf.keras.layers.GlobalAveragePooling2D(),
+            tf.keras.layers.Dense(2),
+        ]
+    )
+    proto = onnx_export.from_keras(model)
+    x = np.random.default_rng(0).normal(size=(3, 8, 8, 2)).astype("float32")
+    (got,) = _run(proto, x)
+    np.testing.assert_allclose(got, model(x).numpy(), rtol=1e-5, atol=1e-6)
