@@ -188,6 +188,12 @@ def _windowed(onnx_type: str) -> Callable[..., None]:
     return convert
 
 
+def _gather(b: _Builder, ins: list[str], outs: list[str], attrs: dict[str, Any]) -> None:
+    if attrs.get("batch_dims", 0):
+        raise NotImplementedError("tapeflow cannot write a gather with batch_dims in ONNX yet")
+    b.node("Gather", ins[:2], outs, axis=int(attrs.get("axis", 0)))
+
+
 # TF's op types -> how each is written in ONNX
 CONVERTERS: dict[str, Callable[..., None]] = {
     "AddV2": _elementwise("Add"),
@@ -220,6 +226,7 @@ CONVERTERS: dict[str, Callable[..., None]] = {
     "LogSoftmax": _softmax("LogSoftmax"),
     "Cast": _cast,
     "ConcatV2": _concat,
+    "GatherV2": _gather,
     "Conv2D": _windowed("Conv"),
     "MaxPool": _windowed("MaxPool"),
     "AvgPool": _windowed("AveragePool"),
@@ -376,7 +383,9 @@ def from_keras(
         shape = getattr(model, "input_shape", None)
         if shape is None:
             raise ValueError("The model has no input shape yet: give input_signature")
-        input_signature = [TensorSpec(shape, getattr(model, "dtype", "float32") or "float32")]
+        first = (getattr(model, "inputs", None) or [getattr(model, "_input", None)])[0]
+        dtype = getattr(first, "dtype", None)  # its Input's (Sequential keeps it as _input)
+        input_signature = [TensorSpec(shape, dtype or "float32")]
 
     def inference(*xs: Any) -> Any:
         return model(xs[0] if len(xs) == 1 else list(xs), training=False)

@@ -94,3 +94,18 @@ def test_a_small_cnn_runs_in_onnxruntime():
     x = np.random.default_rng(0).normal(size=(3, 8, 8, 2)).astype("float32")
     (got,) = _run(proto, x)
     np.testing.assert_allclose(got, model(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_an_embedding_model_keeps_its_integer_input():
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input((6,), dtype="int32"),
+            tf.keras.layers.Embedding(20, 4),
+            tf.keras.layers.GlobalAveragePooling1D(),
+            tf.keras.layers.Dense(2, activation="sigmoid"),
+        ]
+    )
+    x = np.random.default_rng(0).integers(0, 20, (3, 6)).astype("int32")
+    (got,) = _run(onnx_export.from_keras(model), x)
+    np.testing.assert_allclose(got, model(x).numpy(), rtol=1e-6)
