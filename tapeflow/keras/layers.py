@@ -875,7 +875,7 @@ class Layer(Module):
 
         def run(size: int) -> tuple[Any, list[tuple[list[Any], Any]]]:
             def zeros(k: KerasTensor) -> Tensor:
-                z = constant(np.zeros(_stand_in(k.shape, size), k.dtype))
+                z = constant(_stand_in_values(_stand_in(k.shape, size), k.dtype))
                 if k._keras_mask is not None:  # a masked input: an all-True mask of its shape
                     set_keras_mask(z, constant(np.ones(_stand_in(k._keras_mask.shape, size), bool)))
                 return z
@@ -982,6 +982,13 @@ class InputLayer(Layer):
 # symbolic tracing: long enough for the usual valid convolutions and strided poolings, and
 # different after them
 _OPEN_SIZES = (32, 64)
+
+
+def _stand_in_values(shape: list[int], dtype: Any) -> np.ndarray:
+    """A stand-in input of `shape`: zeros, or empty strings for a string input."""
+    if str(dtype) in ("string", "str", "object"):
+        return np.full(shape, b"", dtype=object)
+    return np.zeros(shape, dtype)
 
 
 def _stand_in(shape: tuple[int | None, ...], size: int) -> list[int]:

@@ -8,8 +8,6 @@ import json
 import shutil
 from typing import Any
 
-import numpy as np
-
 from tapeflow.keras import layers as _layers_module
 from tapeflow.keras import saving
 from tapeflow.keras.compiled import flatten, pack_sequence_as
@@ -22,6 +20,7 @@ from tapeflow.keras.layers import (
     _map,
     _open_dims,
     _stand_in,
+    _stand_in_values,
     get_keras_mask,
     set_keras_mask,
 )
@@ -397,7 +396,8 @@ class Sequential(Model):
         unbuilt = {id(layer) for layer in self._layers if not layer.built}
 
         def run(size: int) -> list[list[Any]]:
-            x = constant(np.zeros(_stand_in(tuple(input_shape), size), np.float32))
+            dtype = getattr(self._input, "dtype", None) or "float32"
+            x = constant(_stand_in_values(_stand_in(tuple(input_shape), size), dtype))
             shapes = []
             with name_scope(self.name, caller=self):
                 for layer in self._layers:
