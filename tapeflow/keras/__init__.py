@@ -27,15 +27,17 @@ from tapeflow.keras import preprocessing as _preprocessing
 from tapeflow.keras import recurrent as _recurrent
 from tapeflow.keras import saving as _saving
 from tapeflow.keras import serialization as _serialization
+from tapeflow.keras import text as _text
 from tapeflow.keras.layers import Layer
 from tapeflow.keras.models import Input, Model, Sequential
 from tapeflow.keras.variables import Variable
 
 # tf.keras.layers is layers.py; the image and token layers live in conv_layers.py and the
 # recurrent ones in recurrent.py, merge layers in merging.py, attention layers in
-# attention.py, Normalization and Rescaling in preprocessing.py (they build on layers.py, so
+# attention.py, Normalization and Rescaling in preprocessing.py, the text and lookup
+# layers in text.py (they build on layers.py, so
 # they are attached here, not imported there)
-for _module in (_conv_layers, _recurrent, _merging, _attention, _preprocessing):
+for _module in (_conv_layers, _recurrent, _merging, _attention, _preprocessing, _text):
     for _name in _module.__all__:
         setattr(layers, _name, getattr(_module, _name))
         layers.__all__.append(_name)
