@@ -255,14 +255,13 @@ def sl_vocab_mask(tf):
 
 
 def sl_two_oov(tf):
-    # (out-of-vocabulary strings would be hashed by FarmHash: only known tokens here)
     layer = tf.keras.layers.StringLookup(
         vocabulary=["x", "y", "z"], mask_token="", num_oov_indices=2
     )
     return {
         "vocab": list(layer.get_vocabulary()),
         "size": int(layer.vocabulary_size()),
-        "out": layer(tf.constant(["y", "", "z", "x"])),
+        "out": layer(tf.constant(["y", "", "z", "x", "q", "zz", "[UNK]", "café", "long" * 20])),
     }
 
 
@@ -361,6 +360,24 @@ def ce_modes(tf):
     return out
 
 
+def hashing(tf):
+    h = tf.keras.layers.Hashing
+    words = tf.constant([["A"], ["B"], ["C"], ["D"], ["E"], [""], ["café"], ["x" * 70]])
+    return {
+        "strings": h(num_bins=3)(words),
+        "many": h(num_bins=1000)(words),
+        "ints": h(num_bins=5)(tf.constant([[0, 1, 2], [-7, 123456789, 42]])),
+        "int64": h(num_bins=7)(tf.constant(np.array([2**40, -(2**40)], np.int64))),
+        "floats": h(num_bins=5)(tf.constant([1.7, -2.2, 3.0])),
+        "mask": h(num_bins=4, mask_value="")(tf.constant(["a", "", "b", "c"])),
+        "mask_int": h(num_bins=4, mask_value=0)(tf.constant([[0, 1], [2, 0]])),
+        "one_hot": h(num_bins=4, output_mode="one_hot")(tf.constant(["a", "b", "c"])),
+        "multi_hot": h(num_bins=4, output_mode="multi_hot")(tf.constant([["a", "b"], ["c", "c"]])),
+        "count": h(num_bins=4, output_mode="count")(tf.constant([["a", "b"], ["c", "c"]])),
+        "config": _full_config(h(num_bins=4, mask_value=0, name="hash_cfg")),
+    }
+
+
 def structured_pipeline(tf):
     """The structured-data tutorial's pattern: lookup then encoding, inside Dataset.map."""
     lookup = tf.keras.layers.StringLookup(output_mode="one_hot")
@@ -375,5 +392,5 @@ def structured_pipeline(tf):
 CASES = {
     name: fn
     for name, fn in dict(globals()).items()
-    if callable(fn) and name.split("_")[0] in ("tv", "sl", "il", "ce", "structured")
+    if callable(fn) and name.split("_")[0] in ("tv", "sl", "il", "ce", "hashing", "structured")
 }

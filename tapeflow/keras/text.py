@@ -4,8 +4,9 @@ them: `TextVectorization`, `StringLookup`, `IntegerLookup` and `CategoryEncoding
 They run on NumPy (strings as UTF-8 bytes), so they work eagerly, inside `Dataset.map` and as
 a model's first layer. `adapt` orders the vocabulary as Keras does: by count, most frequent
 first, ties by the token in descending (byte) order; the mask and OOV tokens come first.
-Out-of-vocabulary strings with more than one OOV index would need TF's FarmHash fingerprint,
-which is not reproduced (`NotImplementedError`); integers use Keras's `floormod`.
+`Hashing`, and out-of-vocabulary strings with more than one OOV index, use FarmHash's
+Fingerprint64 as TF's `to_hash_bucket_fast` (farmhash.py); out-of-vocabulary integers use
+Keras's `floormod`. A salted (SipHash) `Hashing` is not supported.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from tapeflow.keras.farmhash import hash_bucket_fast
 from tapeflow.keras.layers import Layer
 from tapeflow.ops import strings as _strings
 from tapeflow.tensor import Tensor, constant, convert_to_tensor
 
-__all__ = ["CategoryEncoding", "IntegerLookup", "StringLookup", "TextVectorization"]
+__all__ = ["CategoryEncoding", "Hashing", "IntegerLookup", "StringLookup", "TextVectorization"]
 
 # Keras's DEFAULT_STRIP_REGEX
 _STRIP = re.compile(rb"[!\"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~']")
@@ -224,11 +226,8 @@ class _IndexLookup(Layer):
                 out[i] = start
             elif self.num_oov_indices == 0:
                 raise ValueError(f"Out-of-vocabulary token {v!r} with num_oov_indices=0")
-            elif self._string:
-                raise NotImplementedError(
-                    "hashing string OOV tokens into several OOV indices (TF's FarmHash) is not "
-                    "supported"
-                )
+            elif self._string:  # tf.strings.to_hash_bucket_fast
+                out[i] = start + hash_bucket_fast(key, self.num_oov_indices)
             else:
                 out[i] = start + key % self.num_oov_indices
         return out.reshape(values.shape)
@@ -425,6 +424,77 @@ class CategoryEncoding(Layer):
             **super().get_config(),
             "num_tokens": self.num_tokens,
             "output_mode": self.output_mode,
+        }
+
+
+class Hashing(Layer):
+    """Values hashed into `num_bins` bins by FarmHash Fingerprint64, as Keras 3's Hashing
+    (integers are hashed as their decimal strings, floats cast to int64 first; with
+    `mask_value`, bin 0 is the mask's and the rest take the hashes).
+
+    >>> import tapeflow as tf
+    >>> layer = tf.keras.layers.Hashing(num_bins=3)
+    >>> print(layer(tf.constant([["A"], ["B"], ["C"], ["D"], ["E"]])))
+    tf.Tensor(
+    [[1]
+     [0]
+     [1]
+     [1]
+     [2]], shape=(5, 1), dtype=int64)
+    """
+
+    def __init__(
+        self,
+        num_bins: int,
+        mask_value: Any = None,
+        salt: Any = None,
+        output_mode: str = "int",
+        sparse: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if output_mode not in ("int", "one_hot", "multi_hot", "count"):
+            raise ValueError(f"Unknown `output_mode`: {output_mode}")
+        if salt is not None:
+            raise NotImplementedError("a salted Hashing (TF's SipHash) is not supported")
+        if sparse:
+            raise NotImplementedError("sparse outputs are not supported")
+        self.num_bins = num_bins
+        self.mask_value = mask_value
+        self.salt = salt
+        self.output_mode = output_mode
+        self.sparse = sparse
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        values = _values(inputs)
+        bins = int(self.num_bins)
+        mask = None
+        if self.mask_value is not None and bins > 1:
+            bins -= 1
+            if values.dtype == object:
+                mask = values == _as_bytes(self.mask_value)
+            else:
+                mask = values == self.mask_value
+        if values.dtype.kind == "f":
+            values = values.astype(np.int64)
+        flat = values.reshape(-1).tolist()
+        keys = [_as_bytes(v) if values.dtype == object else str(int(v)).encode() for v in flat]
+        ids = np.array([hash_bucket_fast(k, bins) for k in keys], np.int64).reshape(values.shape)
+        if mask is not None:
+            ids = np.where(mask, 0, ids + 1)
+        if self.output_mode == "int":
+            return constant(ids)
+        return constant(_encode(ids, int(self.num_bins), self.output_mode))
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "num_bins": self.num_bins,
+            "salt": self.salt,
+            "mask_value": self.mask_value,
+            "output_mode": self.output_mode,
+            "sparse": self.sparse,
         }
 
 
