@@ -100,6 +100,12 @@ class Concatenate(_Merge):
         self.axis = axis
 
     def _merge(self, inputs: list[Any]) -> Any:
+        dtypes = {t.dtype.name for t in inputs}
+        if len(dtypes) > 1:  # Keras's ops.concatenate promotes: to the float (the layer's
+            # dtype, floats having been cast to it), or the widest integer
+            floats = [t.dtype for t in inputs if t.dtype.is_floating]
+            target = floats[0] if floats else max((t.dtype for t in inputs), key=lambda d: d.size)
+            inputs = [t if t.dtype == target else _math.cast(t, target) for t in inputs]
         return concat(inputs, axis=self.axis)
 
     def get_config(self) -> dict[str, Any]:
