@@ -378,6 +378,16 @@ def hashing(tf):
     }
 
 
+def farmhash_lengths(tf):
+    """tf.strings.to_hash_bucket_fast over every length branch of Fingerprint64."""
+    lengths = [*range(0, 140), 191, 192, 193, 255, 256, 257, 1000]
+    strs = [bytes((i * 37 + j * 11) % 256 for j in range(n)) for i, n in enumerate(lengths)]
+    return {
+        "big": tf.strings.to_hash_bucket_fast(tf.constant(strs), 2**63 - 1),
+        "small": tf.strings.to_hash_bucket_fast(tf.constant([["a", "b"], ["", "café"]]), 10),
+    }
+
+
 def structured_pipeline(tf):
     """The structured-data tutorial's pattern: lookup then encoding, inside Dataset.map."""
     lookup = tf.keras.layers.StringLookup(output_mode="one_hot")
@@ -389,8 +399,65 @@ def structured_pipeline(tf):
     return {"out": [list(x) for x in ds]}
 
 
+def structured_model(tf):
+    """The structured-data tutorial's functional model: string and integer Inputs through
+    lookup layers, concatenated with a normalized number, into Dense; fit and predict."""
+    animals = ["dog", "cat", "dog", "bird", "cat", "fish"]
+    ages = [1, 3, 3, 7, 2, 1]
+    weights = [3.0, 1.0, 4.0, 0.5, 2.0, 0.1]
+    kind = tf.keras.layers.StringLookup(output_mode="one_hot", name="sm_kind")
+    kind.adapt(animals[:4])
+    age = tf.keras.layers.IntegerLookup(output_mode="one_hot", name="sm_age")
+    age.adapt(ages[:4])
+    norm = tf.keras.layers.Normalization(axis=None, name="sm_norm")
+    norm.adapt(np.array(weights, np.float32))
+    a_in = tf.keras.Input(shape=(1,), name="animal", dtype="string")
+    g_in = tf.keras.Input(shape=(1,), name="age", dtype="int64")
+    w_in = tf.keras.Input(shape=(1,), name="weight")
+    x = tf.keras.layers.Concatenate(name="sm_cat")([kind(a_in), age(g_in), norm(w_in)])
+    x = tf.keras.layers.Dense(3, activation="relu", name="sm_d1")(x)
+    out = tf.keras.layers.Dense(1, name="sm_d2")(x)
+    model = tf.keras.Model({"animal": a_in, "age": g_in, "weight": w_in}, out)
+    model.set_weights(
+        [
+            (np.cos(np.arange(w.size) * 0.7 + i) * 0.5).reshape(w.shape).astype(np.float32)
+            for i, w in enumerate(model.get_weights())
+        ]
+    )
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.1), loss="mse")
+    data = {
+        "animal": tf.constant([[a] for a in animals]),
+        "age": tf.constant([[a] for a in ages], dtype="int64"),
+        "weight": tf.constant([[w] for w in weights]),
+    }
+    y = tf.constant([[1.0], [0.0], [1.0], [0.0], [0.5], [0.2]])
+    history = model.fit(data, y, batch_size=3, epochs=3, shuffle=False, verbose=0)
+    return {
+        "losses": [float(v) for v in history.history["loss"]],
+        "pred": model.predict(data, verbose=0),
+        "kind": kind(tf.constant([["cat"], ["fish"]])),
+    }
+
+
+def tv_character_and_multi_hot_padded(tf):
+    return {
+        "chars": _tv(tf, split="character", output_sequence_length=12),
+        "padded": _tv(tf, output_mode="multi_hot", max_tokens=30, pad_to_max_tokens=True),
+        "ngram_idf": _tv(tf, output_mode="tf_idf", ngrams=2),
+    }
+
+
+def tv_from_config(tf):
+    layer = tf.keras.layers.TextVectorization(
+        max_tokens=12, output_sequence_length=4, vocabulary=["the", "cat", "bark"]
+    )
+    clone = tf.keras.layers.TextVectorization.from_config(layer.get_config())
+    return {"vocab": list(clone.get_vocabulary()), "out": clone(tf.constant(QUERIES))}
+
+
 CASES = {
     name: fn
     for name, fn in dict(globals()).items()
-    if callable(fn) and name.split("_")[0] in ("tv", "sl", "il", "ce", "hashing", "structured")
+    if callable(fn)
+    and name.split("_")[0] in ("tv", "sl", "il", "ce", "hashing", "farmhash", "structured")
 }

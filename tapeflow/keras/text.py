@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from tapeflow.keras.farmhash import hash_bucket_fast
 from tapeflow.keras.layers import Layer
 from tapeflow.ops import strings as _strings
+from tapeflow.ops.farmhash import hash_bucket_fast
 from tapeflow.tensor import Tensor, constant, convert_to_tensor
 
 __all__ = ["CategoryEncoding", "Hashing", "IntegerLookup", "StringLookup", "TextVectorization"]

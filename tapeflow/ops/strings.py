@@ -41,6 +41,7 @@ __all__ = [
     "format",
     "as_string",
     "decode_raw",
+    "to_hash_bucket_fast",
 ]
 
 _STRING = np.dtype(object)
@@ -323,6 +324,33 @@ def to_number(string_tensor: Any, out_type: Any = dtypes.float32, name: str | No
         return _map(parse, _strings(x, "StringToNumber"), target)
 
     return _elementwise(run, string_tensor)
+
+
+def to_hash_bucket_fast(input: Any, num_buckets: int, name: str | None = None) -> Any:
+    """Each string's FarmHash Fingerprint64 modulo `num_buckets` (int64), as TF.
+
+    >>> import tapeflow as tf
+    >>> tf.strings.to_hash_bucket_fast(["Hello", "TF"], 3).numpy().tolist()
+    [0, 1]
+    """
+    from tapeflow.ops.farmhash import hash_bucket_fast
+
+    buckets = int(num_buckets)
+    if buckets < 1:
+        raise InvalidArgumentError(
+            f"Value for attr 'num_buckets' of {buckets} must be at least minimum 1\n\t; "
+            "NodeDef: {{node StringToHashBucketFast}}; Op<name=StringToHashBucketFast; "
+            "signature=input:string -> output:int64; attr=num_buckets:int,min=1> "
+            "[Op:StringToHashBucketFast]"
+        )
+    return _elementwise(
+        lambda x: _map(
+            lambda s: hash_bucket_fast(s, buckets),
+            _strings(x, "StringToHashBucketFast"),
+            np.int64,
+        ),
+        input,
+    )
 
 
 def length(input: Any, unit: str = "BYTE", name: str | None = None) -> Any:
