@@ -207,6 +207,29 @@ def save_model(
         archive.writestr(_METADATA, json.dumps(metadata))
         archive.writestr(_CONFIG, config)
         archive.writestr(_WEIGHTS, weights)
+        for name, data in _assets(model).items():
+            archive.writestr(name, data)
+
+
+def _assets(model: Layer) -> dict[str, bytes]:
+    """Files of the layers that keep state outside variables (an adapted vocabulary), under
+    `assets/<layer path>/`, as Keras 3 writes them (`save_assets`)."""
+    files: dict[str, bytes] = {}
+    for path, obj in _layers(model, ""):
+        if hasattr(obj, "_asset_files"):
+            for name, data in obj._asset_files().items():
+                files[f"assets/{path}/{name}".replace("//", "/")] = data
+    return files
+
+
+def _load_assets(model: Layer, archive: zipfile.ZipFile) -> None:
+    names = set(archive.namelist())
+    for path, obj in _layers(model, ""):
+        if hasattr(obj, "_load_asset_files"):
+            prefix = f"assets/{path}/".replace("//", "/")
+            obj._load_asset_files(
+                {n[len(prefix) :]: archive.read(n) for n in names if n.startswith(prefix)}
+            )
 
 
 def _weights_member(archive: zipfile.ZipFile, filepath: str) -> bytes:
@@ -238,10 +261,11 @@ def load_model(
         with zipfile.ZipFile(filepath) as archive:
             config = json.loads(archive.read(_CONFIG))
             weights = _weights_member(archive, filepath)
-        if not compile:
-            config.pop("compile_config", None)
-        model = deserialize_keras_object(config, custom_objects)
-        _load_weights(model, _read_npz(io.BytesIO(weights)), with_optimizer=True)
+            if not compile:
+                config.pop("compile_config", None)
+            model = deserialize_keras_object(config, custom_objects)
+            _load_weights(model, _read_npz(io.BytesIO(weights)), with_optimizer=True)
+            _load_assets(model, archive)
         return model
     if filepath.endswith((".h5", ".hdf5")):
         raise ImportError(

@@ -248,9 +248,9 @@ class _IndexLookup(Layer):
         )
         if self.output_mode == "tf_idf":
             idf = np.zeros(out.shape[-1], np.float32)
-            assert self._idf is not None
-            n = min(len(self._idf), len(idf))
-            idf[:n] = self._idf[:n]
+            learnt = self._idf if self._idf is not None else np.zeros(0, np.float32)
+            n = min(len(learnt), len(idf))  # (zeros before adapt, as Keras's initial weights)
+            idf[:n] = learnt[:n]
             return constant(out * idf)
         return constant(out.astype(np.int64))  # Keras's lookup layers count in int64
 
@@ -261,6 +261,26 @@ class _IndexLookup(Layer):
         if not self._string and values.dtype.kind not in "iu":
             values = values.astype(np.int64)
         return self._output(self._lookup(values))
+
+    def _asset_files(self) -> dict[str, bytes]:
+        """Keras's save_assets: an adapted vocabulary as vocabulary.txt (one token a line,
+        special tokens included); tapeflow adds the tf-idf weights as idf_weights.txt."""
+        if self.input_vocabulary is not None:
+            return {}  # in the config
+        files = {"vocabulary.txt": "\n".join(str(w) for w in self.get_vocabulary()).encode()}
+        if self._idf is not None:
+            files["idf_weights.txt"] = "\n".join(repr(float(w)) for w in self._idf).encode()
+        return files
+
+    def _load_asset_files(self, files: dict[str, bytes]) -> None:
+        if self.input_vocabulary is not None or "vocabulary.txt" not in files:
+            return
+        lines = files["vocabulary.txt"].decode("utf-8").split("\n")
+        values: list[Any] = lines if self._string else [int(v) for v in lines]
+        idf = None
+        if "idf_weights.txt" in files:
+            idf = [float(v) for v in files["idf_weights.txt"].decode().split("\n")]
+        self.set_vocabulary(values, idf)
 
     def _config_head(self) -> dict[str, Any]:
         return {
@@ -680,10 +700,10 @@ class TextVectorization(Layer):
         if self.output_mode == "multi_hot":
             result = (counts > 0).astype(np.int64)
         elif self.output_mode == "tf_idf":
-            assert lookup._idf is not None
+            learnt = lookup._idf if lookup._idf is not None else np.zeros(0, np.float32)
             idf = np.zeros(depth, np.float32)
-            n = min(len(lookup._idf), depth)
-            idf[:n] = lookup._idf[:n]
+            n = min(len(learnt), depth)
+            idf[:n] = learnt[:n]
             result = counts * idf
         else:
             result = counts.astype(np.int64)
@@ -697,6 +717,12 @@ class TextVectorization(Layer):
 
     def set_vocabulary(self, vocabulary: Any, idf_weights: Any = None) -> None:
         self._lookup_layer.set_vocabulary(vocabulary, idf_weights)
+
+    def _asset_files(self) -> dict[str, bytes]:
+        return self._lookup_layer._asset_files()
+
+    def _load_asset_files(self, files: dict[str, bytes]) -> None:
+        self._lookup_layer._load_asset_files(files)
 
     def get_config(self) -> dict[str, Any]:
         def name_of(v: Any) -> Any:
