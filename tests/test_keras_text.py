@@ -66,3 +66,10 @@ def test_integer_lookup_from_its_vocabulary_file(tmp_path):
     model.save(str(tmp_path / "i.keras"))
     loaded = tf.keras.models.load_model(str(tmp_path / "i.keras"))
     assert loaded.layers[0].get_vocabulary() == [-1, 3, 7, 1]
+
+
+def test_keras_argument_errors():
+    with pytest.raises(ValueError, match="`output_sequence_length` must not be set"):
+        tf.keras.layers.TextVectorization(output_mode="multi_hot", output_sequence_length=3)
+    with pytest.raises(ValueError, match="If pad_to_max_tokens is True, must set `max_tokens`"):
+        tf.keras.layers.TextVectorization(pad_to_max_tokens=True)

@@ -574,6 +574,16 @@ class TextVectorization(Layer):
             raise ValueError(f"Unknown `output_mode`: {output_mode}")
         if ragged or sparse:
             raise NotImplementedError("ragged and sparse outputs are not supported")
+        if output_sequence_length is not None and output_mode != "int":
+            raise ValueError(
+                "`output_sequence_length` must not be set if `output_mode` is not 'int'. "
+                f"Received output_sequence_length={output_sequence_length}."
+            )
+        if pad_to_max_tokens and max_tokens is None:
+            raise ValueError(
+                "If pad_to_max_tokens is True, must set `max_tokens`. "
+                f"Received: max_tokens={max_tokens}"
+            )
         if isinstance(ngrams, int) and not isinstance(ngrams, bool) and ngrams < 1:
             raise ValueError(f"`ngrams` must be a positive integer. Received: ngrams={ngrams}")
         self.max_tokens = max_tokens
