@@ -455,6 +455,32 @@ def tv_from_config(tf):
     return {"vocab": list(clone.get_vocabulary()), "out": clone(tf.constant(QUERIES))}
 
 
+def tv_unicode_whitespace_and_symbols(tf):
+    """Non-ASCII spaces are not separators, non-ASCII punctuation stays, (batch, 1) datasets
+    adapt; lookups adapted on (batch, n) tensors."""
+    data = [
+        "a\u00a0b c\u3000d",
+        "x\u2014y \u00abquoted\u00bb e.g. it's",
+        "\u00c0\u00c9\u00ce \u00e0\u00e9\u00ee",
+        "tab\tsep\x0bvt\x0cff\rcr",
+        "__init__ 3.14 $5",
+    ]
+    layer = tf.keras.layers.TextVectorization()
+    layer.adapt(tf.data.Dataset.from_tensor_slices([[d] for d in data]).batch(2))
+    sl = tf.keras.layers.StringLookup(max_tokens=3, output_mode="count", pad_to_max_tokens=True)
+    sl.adapt(tf.constant([["a", "b"], ["a", "c"]]))
+    il = tf.keras.layers.IntegerLookup(output_mode="tf_idf")
+    il.adapt(tf.constant([[1, 2], [2, 2], [3, 1]]))
+    return {
+        "vocab": list(layer.get_vocabulary()),
+        "ids": layer(tf.constant(data)),
+        "sl": list(sl.get_vocabulary()),
+        "sl_count": sl(tf.constant([["a", "q"], ["c", "c"]])),
+        "il": [int(v) for v in il.get_vocabulary()],
+        "il_tf_idf": il(tf.constant([[2, 9]])),
+    }
+
+
 CASES = {
     name: fn
     for name, fn in dict(globals()).items()
