@@ -1,6 +1,7 @@
 """Execution context: `tf.executing_eagerly`, `tf.device`, `tf.name_scope` and the devices of
-`tf.config`. tapeflow always runs eagerly on the one CPU, so devices are descriptions only and
-`tf.device` changes nothing (TF too places ops on the CPU when asked for a missing GPU).
+`tf.config`. tapeflow runs on the one CPU (eagerly, or tracing a tf.function), so devices are
+descriptions only and `tf.device` changes nothing (TF too places ops on the CPU when asked
+for a missing GPU).
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ LogicalDevice = collections.namedtuple("LogicalDevice", ["name", "device_type"])
 
 
 def executing_eagerly() -> bool:
-    """True: tapeflow runs every op eagerly.
+    """True, except while a tf.function is being traced (as in TF).
 
     >>> import tapeflow as tf
     >>> tf.executing_eagerly()
     True
     """
-    return True
+    from tapeflow import graph
+
+    return graph.current() is None
 
 
 def list_physical_devices(device_type: str | None = None) -> list[PhysicalDevice]:

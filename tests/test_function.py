@@ -569,3 +569,20 @@ def test_a_concrete_function_takes_tensors_of_its_trace_only():
     with pytest.raises(tf.errors.InvalidArgumentError, match="expected to be a float tensor"):
         square(tf.constant(10))
     assert power.experimental_get_tracing_count() == 1
+
+
+def test_executing_eagerly_is_false_while_tracing_as_in_tf():
+    seen = []
+
+    @tf.function
+    def f(x):
+        seen.append(tf.executing_eagerly())
+        return x
+
+    f(tf.constant(1))
+    tf.config.run_functions_eagerly(True)
+    try:
+        f(tf.constant(1))
+    finally:
+        tf.config.run_functions_eagerly(False)
+    assert seen == [False, True] and tf.executing_eagerly()
