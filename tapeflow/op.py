@@ -30,6 +30,7 @@ __all__ = [
     "REGISTRY",
     "state",
     "read_variable",
+    "untraced_value",
     "variable_types",
     "push_recorder",
     "remove_recorder",
@@ -258,18 +259,19 @@ def _is_tensor_like(a: Any) -> bool:
     return t is Tensor or t in variable_types or isinstance(a, Tensor)
 
 
-def _raw(a: Any) -> Any:
-    """A tensor-like input's NumPy value; a traced one's without noting a read."""
+def untraced_value(a: Any) -> Any:
+    """A Tensor's or Variable's NumPy value; a traced one's without noting a read (for code
+    that only passes values on: an op's forward, a variable's new value)."""
     return _raw_get(a) if type(a) is TracedTensor else a._value
 
 
 def _value_of(a: Any) -> Any:
     """The NumPy value of one input that is not in a same-dtype group."""
     if _is_tensor_like(a):
-        return _raw(a)
+        return untraced_value(a)
     if a is None:
         raise none_error()
-    return _raw(convert_to_tensor(a))
+    return untraced_value(convert_to_tensor(a))
 
 
 def _coerce(op: Op, index: int, a: Any, ref: np.dtype) -> Any:
@@ -299,7 +301,7 @@ def _coerce(op: Op, index: int, a: Any, ref: np.dtype) -> Any:
         raise dtype_mismatch(op.type, index, ref, np.dtype(np.complex128))
     if isinstance(a, (list, tuple)):
         return to_array(a, dtypes.from_numpy(ref))
-    converted = _raw(convert_to_tensor(a))  # IndexedSlices and other registered types
+    converted = untraced_value(convert_to_tensor(a))  # IndexedSlices and other registered types
     if converted.dtype != ref:
         raise dtype_mismatch(op.type, index, ref, converted.dtype)
     return converted
@@ -318,7 +320,7 @@ def _convert(op: Op, args: tuple[Any, ...]) -> Any:
     for i in group:  # type: ignore[union-attr]
         a = args[i]
         if _is_tensor_like(a):
-            d = _raw(a).dtype
+            d = untraced_value(a).dtype
             if ref is None:
                 ref = d
             elif d is not ref and d != ref:
@@ -327,12 +329,12 @@ def _convert(op: Op, args: tuple[Any, ...]) -> Any:
     if ref is None:  # no tensor in the group: the first input's own dtype sets it, as in TF
         first = next(iter(group), None)  # type: ignore[arg-type]
         if first is not None and args[first] is not None:
-            ref = _raw(convert_to_tensor(args[first])).dtype
+            ref = untraced_value(convert_to_tensor(args[first])).dtype
             derived = True
     values = list(args)
     for i, a in enumerate(args):
         if _is_tensor_like(a):
-            values[i] = _raw(a)
+            values[i] = untraced_value(a)
         elif ref is not None and i in group:  # type: ignore[operator]
             try:
                 v = _coerce(op, i, a, ref)
@@ -558,11 +560,12 @@ def read_variable(v: Any) -> Tensor:
     """A Tensor with the variable's current value; recorded, so gradients reach the variable."""
     v = v._handle  # the variable itself, also when reached through an UnreadVariable
     t = _wrap(READ.forward(v._value))
-    if _graph.tracing and (tracer := _graph.current()) is not None:
-        tracer.record_read(v, t)
-    recorders = state.recorders
-    if _active and recorders:
-        entry: Entry = (READ, (v,), (t,), {}, False)
-        for r in recorders:
-            r.record_read(v, entry)
+    if _active:  # a trace counts as active, so nothing more is looked up without one
+        if _graph.tracing and (tracer := _graph.current()) is not None:
+            tracer.record_read(v, t)
+        recorders = state.recorders
+        if recorders:
+            entry: Entry = (READ, (v,), (t,), {}, False)
+            for r in recorders:
+                r.record_read(v, entry)
     return t

@@ -19,7 +19,7 @@ import numpy as np
 from tapeflow import dtypes
 from tapeflow import graph as _graph
 from tapeflow.dtypes import DType
-from tapeflow.op import read_variable, variable_types
+from tapeflow.op import read_variable, untraced_value, variable_types
 from tapeflow.tensor import (
     DEVICE,
     Reference,
@@ -75,11 +75,6 @@ _BASELINE = _refcount_baseline() if sys.implementation.name == "cpython" else -1
 def _unshared(arr: np.ndarray) -> bool:
     """True if only the variable holds `arr` and `arr` owns its memory (is no view)."""
     return arr.flags.owndata and sys.getrefcount(arr) - 1 == _BASELINE  # -1: our argument
-
-
-def _raw(x: Any) -> Any:
-    """A Tensor's or Variable's NumPy value (a traced tensor's without noting a read)."""
-    return _graph.raw_get(x) if isinstance(x, Tensor) else x._value
 
 
 def _python_read(v: Any, what: str) -> None:
@@ -155,7 +150,9 @@ class Variable:
             initial_value = initial_value()
         requested = None if dtype is None else dtypes.as_dtype(dtype)
         if isinstance(initial_value, Tensor) or type(initial_value) in variable_types:
-            value = np.asarray(_raw(initial_value))  # a variable made while tracing: its start
+            value = np.asarray(
+                untraced_value(initial_value)
+            )  # a variable made while tracing: its start
             if requested is not None and value.dtype != requested._np:
                 value = value.astype(requested._np)  # TF casts an initial tensor to `dtype`
             value = value.copy()
@@ -242,7 +239,7 @@ class Variable:
     def _new_value(self, value: Any, what: str) -> Any:
         """`value` as this variable's dtype and shape; safe to keep (tensors are immutable)."""
         if isinstance(value, Tensor) or type(value) in variable_types:
-            new = _raw(value)
+            new = untraced_value(value)
             if new.dtype != self._value.dtype:
                 raise conversion_error(self.dtype, value)
         else:
@@ -325,7 +322,7 @@ class Variable:
         return self._set(new, read_value)
 
     def _new_slice_value(self, value: Any, shape: tuple[int, ...]) -> Any:
-        new = _raw(value) if hasattr(value, "_value") else to_array(value, self.dtype)
+        new = untraced_value(value) if hasattr(value, "_value") else to_array(value, self.dtype)
         if np.shape(new) != shape and np.size(new) != 1:
             raise ValueError(
                 f"Cannot assign value of shape {TensorShape(np.shape(new))} to a slice of "

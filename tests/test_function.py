@@ -413,6 +413,8 @@ def test_a_value_escaping_a_trace_cannot_be_used_as_in_tf():
         x.numpy()
     with pytest.raises(TypeError, match="is out of scope and cannot be used here"):
         x + 1
+    with pytest.raises(TypeError, match="is out of scope and cannot be used here"):
+        tf.Variable(0).assign(x)  # nor can a variable take its stale value
 
 
 def test_python_reading_a_value_dependent_shape_runs_eagerly():
